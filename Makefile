@@ -1,0 +1,60 @@
+# Set-up, run and test. `make run` and `make test` do everything on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test test-sqlite test-postgres lint translations extract-messages worker beat bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d tracker/translations -f -q
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i tracker/translations/messages.pot -d tracker/translations --no-fuzzy-matching --ignore-obsolete
+
+run: install
+	$(BIN)/tracker db upgrade
+	$(BIN)/tracker seed
+	$(BIN)/tracker demo --if-empty
+	$(BIN)/tracker users demo-logins
+	$(BIN)/tracker run --host $(HOST) --port $(PORT)
+
+worker: install
+	$(BIN)/celery -A tracker.worker worker --loglevel=INFO
+
+beat: install
+	$(BIN)/celery -A tracker.worker beat --loglevel=INFO
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: install lint test-sqlite test-postgres
+
+test-sqlite: install
+	@echo "=== test suite on SQLite ==="
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install
+	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
+		echo "=== test suite on PostgreSQL ==="; \
+		$(BIN)/pytest; \
+	else \
+		echo "TRACKER_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) instance/*.db .pytest_cache

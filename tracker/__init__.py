@@ -1,0 +1,54 @@
+"""Seguimiento: follow-up of the human-rights recommendations addressed to a country."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, errors, CLI, Celery."""
+    from dotenv import load_dotenv
+
+    from tracker.config import check_config, load_config
+    from tracker.database import configure_engine
+    from tracker.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from tracker.i18n import select_locale
+
+    load_dotenv(override=False)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(os.path.dirname(__file__), os.pardir, "templates"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    check_config(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrations_dir = os.path.join(os.path.dirname(__file__), os.pardir, "migrations")
+    migrate.init_app(app, db, directory=os.path.abspath(migrations_dir), render_as_batch=True)
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from tracker import auth_loader  # noqa: F401  (registers the user loader)
+    from tracker.celery_app import celery_init_app
+    from tracker.cli import register_cli
+    from tracker.web import register_web
+
+    register_web(app)
+    register_cli(app)
+    celery_init_app(app)
+    return app

@@ -1,0 +1,40 @@
+"""Celery bound to the Flask app: every task runs inside an application context."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from celery.schedules import crontab
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    """Create the Celery app; without a broker, tasks run in-process (eager)."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    broker = app.config.get("CELERY_BROKER_URL")
+    celery = Celery(app.name, task_cls=FlaskTask)
+    hour, minute = (int(x) for x in app.config["REMINDER_TIME"].split(":"))
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        result_backend=app.config.get("CELERY_RESULT_BACKEND") or None,
+        task_always_eager=not broker,
+        task_eager_propagates=True,
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
+        beat_schedule={
+            "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
+        },
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    import tracker.tasks  # noqa: F401  (registers the shared tasks)
+
+    return celery

@@ -1,0 +1,139 @@
+"""Configuration: defaults, then ``TRACKER_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_data_dir() -> Path:
+    """Return the folder of shared recommendation data (``TRACKER_DATA_DIR`` overrides)."""
+    env = os.environ.get("TRACKER_DATA_DIR")
+    if env:
+        return Path(env)
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+class Config:
+    ENV_NAME = "development"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled in by load_config
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_DEFAULT_TIMEZONE = "America/Tegucigalpa"
+    LANGUAGES = ("es", "en")
+
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+    EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+
+    CELERY_BROKER_URL: str | None = None
+    CELERY_RESULT_BACKEND: str | None = None
+    RATELIMIT_STORAGE_URI = "memory://"
+
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "seguimiento@localhost"
+
+    REMINDER_TIME = "07:00"
+    REMINDER_DUE_SOON_DAYS = 14
+    ESCALATION_OVERDUE_DAYS = 30
+    PAGE_SIZE = 25
+
+    DATA_DIR: str | None = None
+    BASE_URL = "http://127.0.0.1:5000"
+
+
+# Each TRACKER_<NAME> variable overrides <NAME>; the type follows the default's.
+_OVERRIDABLE = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "ENV_NAME": str,
+    "BROKER_URL": str,
+    "RESULT_BACKEND": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": _bool,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "REMINDER_TIME": str,
+    "REMINDER_DUE_SOON_DAYS": int,
+    "ESCALATION_OVERDUE_DAYS": int,
+    "EVIDENCE_MAX_BYTES": int,
+    "BABEL_DEFAULT_TIMEZONE": str,
+    "DATA_DIR": str,
+    "BASE_URL": str,
+    "PAGE_SIZE": int,
+}
+
+
+def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict:
+    """Return the settings: class defaults overlaid with TRACKER_* variables."""
+    environ = os.environ if environ is None else environ
+    cfg = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
+    for name, cast in _OVERRIDABLE.items():
+        raw = environ.get(f"TRACKER_{name}")
+        if raw is None or raw == "":
+            continue
+        value = cast(raw)
+        if name == "DATABASE_URL":
+            cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(value)
+        elif name == "BROKER_URL":
+            cfg["CELERY_BROKER_URL"] = value
+        elif name == "RESULT_BACKEND":
+            cfg["CELERY_RESULT_BACKEND"] = value
+        else:
+            cfg[name] = value
+    if not cfg["SQLALCHEMY_DATABASE_URI"]:
+        cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(instance_path) / "tracker.db")
+    if cfg["ENV_NAME"] == "production":
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["REMEMBER_COOKIE_SECURE"] = True
+    return cfg
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run safely."""
+
+
+def check_config(cfg: dict) -> None:
+    """Refuse settings that are unsafe outside development."""
+    if cfg.get("ENV_NAME") == "production" and cfg.get("SECRET_KEY") == DEFAULT_SECRET_KEY:
+        raise ConfigurationError(
+            "TRACKER_SECRET_KEY must be set to a long random value in production."
+        )

@@ -1,0 +1,116 @@
+"""Language choice and localised labels for the domain's enumerations."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+SESSION_KEY = "lang"
+
+
+def select_locale() -> str:
+    """Pick the language: the visitor's choice, then the account's, then Spanish."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context():
+        asked = request.args.get("lang")
+        if asked in languages:
+            return asked
+        chosen = session.get(SESSION_KEY)
+        if chosen in languages:
+            return chosen
+        from flask_login import current_user
+
+        if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+            return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_language() -> str:
+    """Return the active language code ('es' or 'en')."""
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale else current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
+
+
+# Labels for enum values; the templates show these, never the raw codes.
+ENUM_LABELS = {
+    "status": {
+        "no_information": _l("No information"),
+        "not_started": _l("Not started"),
+        "in_progress": _l("In progress"),
+        "partially_implemented": _l("Partially implemented"),
+        "implemented": _l("Implemented"),
+        "not_applicable": _l("Not applicable"),
+    },
+    "type": {
+        "recommendation": _l("Recommendation"),
+        "concern": _l("Concern / observation"),
+        "operative_point": _l("Operative point of a judgment"),
+        "precautionary_measure": _l("Precautionary measure"),
+    },
+    "upr_position": {
+        "supported": _l("Supported"),
+        "noted": _l("Noted"),
+        "supported_noted": _l("Supported / noted"),
+        "pending": _l("Pending"),
+        "not_applicable": _l("Not applicable"),
+    },
+    "family": {
+        "upr": _l("Universal Periodic Review"),
+        "treaty_body": _l("Treaty bodies"),
+        "special_procedure": _l("Special procedures"),
+        "regional_commission": _l("Regional commission"),
+        "regional_court": _l("Regional court"),
+    },
+    "branch": {
+        "executive": _l("Executive"),
+        "legislative": _l("Legislative"),
+        "judicial": _l("Judicial"),
+        "autonomous": _l("Autonomous body"),
+        "local": _l("Local government"),
+        "civil_society": _l("Civil society"),
+        "un": _l("United Nations"),
+        "international": _l("International organisation"),
+    },
+    "role": {
+        "admin": _l("Administrator"),
+        "reviewer": _l("Reviewer (office staff)"),
+        "focal_point": _l("Focal point (ministry staff)"),
+    },
+    "assignment_role": {"lead": _l("Lead"), "support": _l("Support")},
+    "report_state": {
+        "draft": _l("Draft"),
+        "submitted": _l("Submitted"),
+        "returned": _l("Returned"),
+        "approved": _l("Approved"),
+    },
+    "visibility": {"public": _l("Public"), "internal": _l("Internal")},
+    "measure_kind": {
+        "legislative": _l("Legislative"),
+        "policy": _l("Policy"),
+        "institutional": _l("Institutional"),
+        "budget": _l("Budget"),
+        "training": _l("Training"),
+        "judicial": _l("Judicial"),
+        "other": _l("Other"),
+    },
+    "action_kind": {
+        "technical_assistance": _l("Technical assistance"),
+        "monitoring": _l("Monitoring"),
+        "advocacy": _l("Advocacy"),
+        "capacity_building": _l("Capacity building"),
+        "public_report": _l("Public report"),
+        "dialogue": _l("Dialogue"),
+        "early_warning": _l("Early warning / emergency response"),
+    },
+    "source": {"office": _l("Office"), "mechanism": _l("Mechanism")},
+}
+
+
+def label(group: str, value) -> str:
+    """Return the user's-language label of an enum value (its code when unknown)."""
+    if value is None:
+        return ""
+    code = getattr(value, "value", value)
+    found = ENUM_LABELS.get(group, {}).get(code)
+    return str(found) if found is not None else str(code)

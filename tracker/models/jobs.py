@@ -1,0 +1,151 @@
+"""The machinery: stored files, notifications, report and import jobs."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, JSON, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.base import UTCDateTime, enum_column, utcnow
+
+
+class StoredFile(db.Model):
+    """Bytes every web and worker process can read: kept in the database."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+
+class NotificationKind(enum.StrEnum):
+    REMINDER_DIGEST = "reminder_digest"
+    ESCALATION = "escalation"
+    REVIEW_RESULT = "review_result"
+    REPORT_READY = "report_ready"
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Notification(db.Model):
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind, "kind"))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[NotificationStatus] = mapped_column(
+        enum_column(NotificationStatus, "status"), default=NotificationStatus.PENDING
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipient = relationship("User")
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ReportKind(enum.StrEnum):
+    STATUS_MATRIX = "status_matrix"
+    STATUS_REPORT = "status_report"
+    FOLLOWUP_DRAFT = "followup_draft"
+
+
+class ReportFormat(enum.StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    PDF = "pdf"
+    DOCX = "docx"
+
+
+class ReportJob(db.Model):
+    __tablename__ = "report_job"
+    __table_args__ = (Index("ix_report_job_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[ReportKind] = mapped_column(enum_column(ReportKind, "kind"))
+    format: Mapped[ReportFormat] = mapped_column(enum_column(ReportFormat, "format"))
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    locale: Mapped[str] = mapped_column(String(8), default="es")
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[JobState] = mapped_column(
+        enum_column(JobState, "state"), default=JobState.QUEUED
+    )
+    progress: Mapped[int] = mapped_column(default=0)
+    stored_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL")
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    requested_by = relationship("User")
+    stored_file = relationship("StoredFile")
+
+
+class ImportFormat(enum.StrEnum):
+    UHRI_XLSX = "uhri_xlsx"
+    UHRI_JSON = "uhri_json"
+    CSV = "csv"
+    UPR_INFO_CSV = "upr_info_csv"
+
+
+class ImportJob(db.Model):
+    __tablename__ = "import_job"
+    __table_args__ = (Index("ix_import_job_state_created", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_format: Mapped[ImportFormat] = mapped_column(enum_column(ImportFormat, "format"))
+    stored_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL")
+    )
+    dry_run: Mapped[bool] = mapped_column(default=True)
+    publish: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[JobState] = mapped_column(
+        enum_column(JobState, "state"), default=JobState.QUEUED
+    )
+    progress: Mapped[int] = mapped_column(default=0)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    stored_file = relationship("StoredFile")
+    requested_by = relationship("User")

@@ -1,0 +1,230 @@
+"""Documents, recommendations, assignments and status assessments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.extensions import db
+from tracker.models.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
+from tracker.models.reference import Country, Institution, Mechanism, Term
+
+
+class RecommendationType(enum.StrEnum):
+    RECOMMENDATION = "recommendation"
+    CONCERN = "concern"
+    OPERATIVE_POINT = "operative_point"
+    PRECAUTIONARY_MEASURE = "precautionary_measure"
+
+
+class UprPosition(enum.StrEnum):
+    SUPPORTED = "supported"
+    NOTED = "noted"
+    SUPPORTED_NOTED = "supported_noted"
+    PENDING = "pending"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class ImplementationStatus(enum.StrEnum):
+    NO_INFORMATION = "no_information"
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    PARTIALLY_IMPLEMENTED = "partially_implemented"
+    IMPLEMENTED = "implemented"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class AssignmentRole(enum.StrEnum):
+    LEAD = "lead"
+    SUPPORT = "support"
+
+
+REPORTING_RHYTHMS = (1, 3, 6, 12)
+
+
+class Document(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanism.id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    date: Mapped[date | None]
+    upr_cycle: Mapped[int | None]
+    session: Mapped[str | None] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(String(500))
+
+    mechanism: Mapped[Mechanism] = relationship()
+    recommendations: Mapped[list[Recommendation]] = relationship(back_populates="document")
+
+    def __repr__(self) -> str:
+        return f"<Document {self.symbol}>"
+
+
+recommendation_state = Table(
+    "recommendation_state",
+    db.metadata,
+    Column(
+        "recommendation_id",
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("country_id", ForeignKey("country.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
+recommendation_term = Table(
+    "recommendation_term",
+    db.metadata,
+    Column(
+        "recommendation_id",
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("term_id", ForeignKey("term.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Recommendation(TimestampMixin, VersionedMixin, db.Model):
+    __tablename__ = "recommendation"
+    __table_args__ = (
+        Index("ix_recommendation_published_status", "is_published", "status"),
+        Index("ix_recommendation_document_paragraph", "document_id", "paragraph"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    # Denormalised from the document so the public list filters on one table.
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanism.id"), index=True)
+    paragraph: Mapped[str | None] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(200), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    translation: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[RecommendationType] = mapped_column(
+        enum_column(RecommendationType, "type"), default=RecommendationType.RECOMMENDATION
+    )
+    upr_position: Mapped[UprPosition | None] = mapped_column(
+        enum_column(UprPosition, "upr_position")
+    )
+    follow_up: Mapped[bool] = mapped_column(default=False)
+    follow_up_due: Mapped[date | None]
+    uhri_annotation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    is_published: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ImplementationStatus] = mapped_column(
+        enum_column(ImplementationStatus, "status"),
+        default=ImplementationStatus.NO_INFORMATION,
+        index=True,
+    )
+    status_assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    document: Mapped[Document] = relationship(back_populates="recommendations")
+    mechanism: Mapped[Mechanism] = relationship()
+    recommending_states: Mapped[list[Country]] = relationship(
+        secondary=recommendation_state, order_by="Country.name_en"
+    )
+    terms: Mapped[list[Term]] = relationship(secondary=recommendation_term)
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="recommendation", order_by="Assignment.role, Assignment.id"
+    )
+    assessments: Mapped[list[StatusAssessment]] = relationship(
+        back_populates="recommendation",
+        order_by="StatusAssessment.assessed_at.desc(), StatusAssessment.id.desc()",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Recommendation {self.reference}>"
+
+
+class Assignment(TimestampMixin, VersionedMixin, db.Model):
+    """A recommendation placed with an institution, which reports on it every N months."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "institution_id"),
+        CheckConstraint("rhythm_months IN (1, 3, 6, 12)", name="rhythm_months"),
+        Index("ix_assignment_institution_due", "institution_id", "active", "next_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE")
+    )
+    institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
+    role: Mapped[AssignmentRole] = mapped_column(
+        enum_column(AssignmentRole, "role"), default=AssignmentRole.LEAD
+    )
+    rhythm_months: Mapped[int] = mapped_column(default=6)
+    next_due: Mapped[date | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="assignments")
+    institution: Mapped[Institution] = relationship()
+
+
+assessment_report = Table(
+    "assessment_report",
+    db.metadata,
+    Column(
+        "assessment_id",
+        ForeignKey("status_assessment.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "report_id",
+        ForeignKey("progress_report.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class AssessmentSource(enum.StrEnum):
+    OFFICE = "office"
+    MECHANISM = "mechanism"
+
+
+class StatusAssessment(db.Model):
+    """One judgement of how far a recommendation is implemented; the newest is current."""
+
+    __tablename__ = "status_assessment"
+    __table_args__ = (
+        Index("ix_status_assessment_recommendation", "recommendation_id", "assessed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE")
+    )
+    status: Mapped[ImplementationStatus] = mapped_column(
+        enum_column(ImplementationStatus, "status")
+    )
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[AssessmentSource] = mapped_column(
+        enum_column(AssessmentSource, "source"), default=AssessmentSource.OFFICE
+    )
+    # The mechanism's own grade when it assessed (e.g. the Human Rights Committee's A-E).
+    mechanism_grade: Mapped[str | None] = mapped_column(String(16))
+    source_document: Mapped[str | None] = mapped_column(String(128))
+    assessed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="assessments")
+    assessed_by = relationship("User")
+    reports = relationship("ProgressReport", secondary=assessment_report)

@@ -1,0 +1,27 @@
+"""Blueprints, error pages and template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def register_web(app: Flask) -> None:
+    """Register every blueprint, the error handlers and the template globals."""
+    from tracker.web import public
+    from tracker.web.helpers import register_template_helpers
+
+    app.register_blueprint(public.bp)
+    register_template_helpers(app)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if wants_json():
+            return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
+        return render_template("errors/error.html", error=exc), exc.code
