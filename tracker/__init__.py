@@ -16,7 +16,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker.config import check_config, load_config
     from tracker.database import configure_engine
-    from tracker.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from tracker.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from tracker.i18n import select_locale
 
     load_dotenv(override=False)
@@ -39,9 +39,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     bootstrap.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     with app.app_context():
         configure_engine(db.engine)
+
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from tracker import audit
+
+    audit.install(FlaskSession)
 
     from tracker import auth_loader  # noqa: F401  (registers the user loader)
     from tracker.celery_app import celery_init_app
@@ -49,6 +61,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web import register_web
 
     register_web(app)
+    from tracker.web import auth
+    from tracker.web.hooks import register_hooks
+
+    app.register_blueprint(auth.bp)
+    from tracker.web import admin
+
+    app.register_blueprint(admin.bp)
+    register_hooks(app)
     register_cli(app)
     celery_init_app(app)
     return app

@@ -11,11 +11,13 @@ from flask.cli import FlaskGroup
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
+    from tracker.cli_users import users_group
     from tracker.commands import demo_command, import_command, seed_command
 
     app.cli.add_command(seed_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(users_group)
 
 
 def _create_app():

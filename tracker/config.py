@@ -52,6 +52,9 @@ class Config:
     CELERY_BROKER_URL: str | None = None
     CELERY_RESULT_BACKEND: str | None = None
     RATELIMIT_STORAGE_URI = "memory://"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    PROXY_FIX_HOPS = 0
 
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
@@ -91,6 +94,9 @@ _OVERRIDABLE = {
     "DATA_DIR": str,
     "BASE_URL": str,
     "PAGE_SIZE": int,
+    "LOGIN_LIMIT_PER_ACCOUNT": str,
+    "LOGIN_LIMIT_PER_ADDRESS": str,
+    "PROXY_FIX_HOPS": int,
 }
 
 

@@ -30,7 +30,7 @@ def sweep_queued_jobs() -> int:
     return requeue_stale_jobs()
 
 
-@shared_task(name="tracker.tasks.ping")
+@shared_task(name="tracker.tasks.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Answer with the value and the database's view of it: a worker health check."""
     from sqlalchemy import text
@@ -40,3 +40,21 @@ def ping(value: str) -> str:
     answer = db.session.execute(text("SELECT :v"), {"v": value}).scalar_one()
     db.session.rollback()
     return f"pong:{answer}"
+
+
+@shared_task(
+    name="tracker.tasks.send_notification",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=4,
+)
+def send_notification(notification_id: int) -> str:
+    """Send one notification e-mail; commit its new status."""
+    from tracker.extensions import db
+    from tracker.services.notify import deliver_notification
+
+    try:
+        status = deliver_notification(notification_id)
+    finally:
+        db.session.commit()
+    return str(status)

@@ -1,6 +1,6 @@
 """Every model, importable from one place (Alembic and the app need them all loaded)."""
 
-from tracker.models.accounts import Role, User
+from tracker.models.accounts import Role, User, new_session_token
 from tracker.models.audit import AuditEvent
 from tracker.models.base import utcnow
 from tracker.models.followup import (
@@ -82,6 +82,7 @@ __all__ = [
     "ReportTransition",
     "ReportVisibility",
     "Role",
+    "new_session_token",
     "StatusAssessment",
     "StoredFile",
     "Term",

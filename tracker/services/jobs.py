@@ -13,7 +13,7 @@ STALE_AFTER = timedelta(minutes=5)
 
 
 def requeue_stale_jobs() -> int:
-    """Enqueue again every job left queued for longer than STALE_AFTER; return how many."""
+    """Enqueue again the jobs and messages left waiting longer than STALE_AFTER; count them."""
     from tracker.tasks import run_import
 
     cutoff = utcnow() - STALE_AFTER
@@ -24,4 +24,10 @@ def requeue_stale_jobs() -> int:
     ).scalars().all()
     for job_id in ids:
         run_import.delay(job_id)
-    return len(ids)
+    from tracker.services.notify import pending_notification_ids
+    from tracker.tasks import send_notification
+
+    notes = pending_notification_ids()
+    for note_id in notes:
+        send_notification.delay(note_id)
+    return len(ids) + len(notes)

@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY pyproject.toml README.md babel.cfg ./
+COPY tracker ./tracker
+COPY templates ./templates
+COPY migrations ./migrations
+RUN pip install . && pybabel compile -d tracker/translations -f -q \
+    && useradd --create-home --uid 1000 tracker && mkdir -p /app/instance \
+    && chown tracker /app/instance
+USER tracker
+
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "tracker:create_app()"]

@@ -1,0 +1,174 @@
+"""The audit trail, written by the ORM itself so that no change can skip it.
+
+After every flush, each created, changed or deleted row of an audited model
+gets an ``AuditEvent`` with the fields before and after, inserted on the same
+connection and so committed or rolled back with the change. Who did it and
+from where comes from ``audit_context`` (set per request, task or command).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import enum
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from tracker.models import AuditEvent, utcnow
+
+# Never copied into the trail: secrets and bulky payloads.
+REDACTED = {"password_hash", "session_token", "data"}
+# Machinery whose rows are their own log.
+NOT_AUDITED = {"audit_event", "notification", "import_job", "report_job"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None = None
+    label: str | None = None
+    address: str | None = None
+
+
+_current: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=Actor())
+
+
+def current_actor() -> Actor:
+    return _current.get()
+
+
+def set_actor(actor: Actor) -> contextvars.Token:
+    return _current.set(actor)
+
+
+def reset_actor(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+@contextmanager
+def acting_as(user_id: int | None, label: str | None, address: str | None = None):
+    """Attribute every change made inside the block to this actor."""
+    token = set_actor(Actor(user_id, label, address))
+    try:
+        yield
+    finally:
+        reset_actor(token)
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if hasattr(value, "__table__"):
+        return _describe(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _describe(obj) -> str:
+    """A short, stable description of a related row, e.g. 'institution:12 SEMUJER'."""
+    table = obj.__table__.name
+    ident = inspect(obj).identity
+    key = ident[0] if ident else "new"
+    name = next(
+        (getattr(obj, a) for a in ("reference", "acronym", "code", "symbol", "email", "iso2")
+         if getattr(obj, a, None)),
+        "",
+    )
+    return f"{table}:{key} {name}".strip()
+
+
+def _changes(obj, *, created: bool, deleted: bool) -> dict:
+    state = inspect(obj)
+    changes: dict[str, dict] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        hist = state.attrs[key].history
+        if created:
+            value = state.attrs[key].value
+            if value is None:
+                continue
+            changes[key] = {"after": "[redacted]" if key in REDACTED else _plain(value)}
+        elif deleted:
+            value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            changes[key] = {"before": "[redacted]" if key in REDACTED else _plain(value)}
+        elif hist.has_changes():
+            if key in ("updated_at", "version"):
+                continue
+            before = hist.deleted[0] if hist.deleted else None
+            after = hist.added[0] if hist.added else None
+            if key in REDACTED:
+                changes[key] = {"before": "[redacted]", "after": "[changed]"}
+            else:
+                changes[key] = {"before": _plain(before), "after": _plain(after)}
+    if not deleted:
+        for rel in state.mapper.relationships:
+            if not rel.uselist or rel.secondary is None:
+                continue
+            hist = state.attrs[rel.key].history
+            if hist.added or hist.deleted:
+                changes[rel.key] = {
+                    "added": [_describe(o) for o in hist.added],
+                    "removed": [_describe(o) for o in hist.deleted],
+                }
+    return changes
+
+
+def _audited(obj) -> bool:
+    table = getattr(obj, "__table__", None)
+    return table is not None and table.name not in NOT_AUDITED
+
+
+def _row(action: str, entity_type: str, entity_id, changes: dict) -> dict:
+    actor = current_actor()
+    return {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_label": actor.label,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "changes": changes,
+        "source_address": actor.address,
+    }
+
+
+def _after_flush(session: Session, _flush_context) -> None:
+    rows = []
+    for obj in session.new:
+        if _audited(obj):
+            rows.append(_row("create", obj.__table__.name, inspect(obj).identity[0],
+                             _changes(obj, created=True, deleted=False)))
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj, include_collections=True):
+            changes = _changes(obj, created=False, deleted=False)
+            if changes:
+                rows.append(_row("update", obj.__table__.name, inspect(obj).identity[0], changes))
+    for obj in session.deleted:
+        if _audited(obj):
+            rows.append(_row("delete", obj.__table__.name, inspect(obj).identity[0],
+                             _changes(obj, created=False, deleted=True)))
+    if rows:
+        session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+def record(session: Session, action: str, entity_type: str, entity_id=None,
+           changes: dict | None = None) -> None:
+    """Add an event that is not a row change (sign-in, invitation, transition ...)."""
+    session.connection().execute(
+        insert(AuditEvent.__table__), [_row(action, entity_type, entity_id, changes or {})]
+    )
+
+
+def install(session_factory) -> None:
+    """Listen to every flush of sessions made by this factory (idempotent)."""
+    if not event.contains(session_factory, "after_flush", _after_flush):
+        event.listen(session_factory, "after_flush", _after_flush)

@@ -1,0 +1,94 @@
+"""Notifications: one row per message, sent after the transaction that caused it commits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import render_template
+from flask_babel import force_locale
+
+from tracker.extensions import db
+from tracker.models import Notification, NotificationKind, NotificationStatus, User, utcnow
+
+log = logging.getLogger(__name__)
+OUTBOX = "notification_outbox"
+MAX_ATTEMPTS = 5
+
+
+def queue_notification(recipient: User, kind: NotificationKind, dedupe_key: str,
+                       template: str, **context) -> Notification | None:
+    """Render a message in the recipient's language and keep it for sending after commit.
+
+    Returns None when a message with the same dedupe key exists: nothing is sent twice.
+    """
+    existing = db.session.execute(
+        db.select(Notification.id).where(Notification.dedupe_key == dedupe_key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return None
+    with force_locale(recipient.locale or "es"):
+        subject = render_template(f"emails/{template}.subject.txt", user=recipient,
+                                  **context).strip()
+        body = render_template(f"emails/{template}.txt", user=recipient, **context)
+    note = Notification(recipient_id=recipient.id, recipient_email=recipient.email, kind=kind,
+                        dedupe_key=dedupe_key, subject=subject, body=body)
+    db.session.add(note)
+    db.session.flush()
+    db.session.info.setdefault(OUTBOX, []).append(note.id)
+    return note
+
+
+def dispatch_outbox() -> None:
+    """Enqueue the messages queued in the transaction just committed.
+
+    A broker that cannot be reached leaves them pending for the periodic sweep.
+    """
+    from tracker.tasks import send_notification
+
+    ids = db.session.info.pop(OUTBOX, [])
+    for note_id in ids:
+        try:
+            send_notification.delay(note_id)
+        except Exception:  # noqa: BLE001 - the sweep sends it later
+            log.warning("could not enqueue notification %s; the sweep will retry", note_id,
+                        exc_info=True)
+
+
+def discard_outbox() -> None:
+    db.session.info.pop(OUTBOX, None)
+
+
+def deliver_notification(note_id: int) -> NotificationStatus:
+    """Send one pending notification and record the outcome (safe to call twice)."""
+    from tracker.mail import send_message
+
+    note = db.session.get(Notification, note_id, with_for_update=True)
+    if note is None or note.status in (NotificationStatus.SENT, NotificationStatus.SKIPPED):
+        return note.status if note else NotificationStatus.SKIPPED
+    note.attempts += 1
+    try:
+        send_message(note.recipient_email, note.subject, note.body)
+    except Exception as exc:  # noqa: BLE001 - recorded, retried by the sweep
+        note.error = str(exc)[:2000]
+        if note.attempts >= MAX_ATTEMPTS:
+            note.status = NotificationStatus.FAILED
+        db.session.flush()
+        raise
+    note.status = NotificationStatus.SENT
+    note.sent_at = utcnow()
+    note.error = None
+    db.session.flush()
+    return note.status
+
+
+def pending_notification_ids(older_than: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Return pending notifications left behind (broker down, worker lost)."""
+    cutoff = utcnow() - older_than
+    return list(db.session.execute(
+        db.select(Notification.id).where(
+            Notification.status == NotificationStatus.PENDING,
+            Notification.created_at < cutoff,
+            Notification.attempts < MAX_ATTEMPTS,
+        )
+    ).scalars())

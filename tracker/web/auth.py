@@ -1,0 +1,180 @@
+"""Sign-in, sign-out, invitations, password resets and one's own account."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from tracker import audit, policy
+from tracker.extensions import db, limiter
+from tracker.services import accounts
+from tracker.services.errors import ServiceError
+from tracker.web.auth_forms import (
+    AccountForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+)
+from tracker.web.helpers import safe_next
+from tracker.web.transaction import commit, rollback
+
+bp = Blueprint("auth", __name__)
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _record_lockout(request_limit) -> None:
+    # The request is refused before the view runs: write and commit the trail here.
+    rollback()
+    audit.record(db.session, "login_locked", "app_user", None,
+                 {"email": accounts.normalise_email(request.form.get("email", ""))[:254],
+                  "limit": str(request_limit.limit)})
+    db.session.commit()
+
+
+def home_for(user) -> str:
+    """Where a user lands after signing in."""
+    if policy.is_focal_point(user) and "focal.home" in current_app.view_functions:
+        return url_for("focal.home")
+    if policy.is_staff(user) and "review.home" in current_app.view_functions:
+        return url_for("review.home")
+    return url_for("public.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
+               methods=["POST"], deduct_when=_failed, on_breach=_record_lockout,
+               scope="login-account")
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
+               deduct_when=_failed, on_breach=_record_lockout, scope="login-address")
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except ServiceError as exc:
+            commit()  # keep the audit entry of the failure
+            flash(str(exc.message), "danger")
+            status = exc.status
+        else:
+            commit()
+            lang = session.get("lang")
+            session.clear()  # a new session at sign-in: nothing carried over from before
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            session.permanent = True
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        audit.record(db.session, "logout", "app_user", current_user.id)
+        commit()
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("public.home"))
+
+
+def _password_page(token: str, purpose: str, template: str, action):
+    try:
+        user = accounts.read_token(
+            token, purpose,
+            accounts.INVITATION_MAX_AGE if purpose == "invite" else accounts.RESET_MAX_AGE,
+        )
+    except ServiceError as exc:
+        return render_template("auth/link_invalid.html", message=exc.message), exc.status
+    form = NewPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            action(token, form.password.data)
+        except ServiceError as exc:
+            rollback()
+            form.password.errors = [*form.password.errors, str(exc.message)]
+            status = 400
+        else:
+            commit()
+            flash(_("Your password is set. You can sign in now."), "success")
+            return redirect(url_for("auth.login"))
+    elif form.is_submitted():
+        status = 400
+    return render_template(template, form=form, user=user), status
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    return _password_page(token, "invite", "auth/set_password.html", accounts.accept_invitation)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    return _password_page(token, "reset", "auth/reset_password.html", accounts.reset_password)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data)
+        commit()
+        # The same answer whether or not the address has an account.
+        flash(_("If an account uses this address, we have sent it a link to choose a new "
+                "password. The link works for two hours."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), (400 if form.is_submitted() else 200)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = AccountForm(obj=current_user)
+    password_form = ChangePasswordForm(prefix="pw")
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "password":
+        if password_form.validate_on_submit():
+            try:
+                accounts.change_password(current_user, password_form.current.data,
+                                         password_form.password.data)
+            except ServiceError as exc:
+                rollback()
+                password_form.password.errors = [str(exc.message)]
+                status = 400
+            else:
+                commit()
+                login_user(current_user, remember=False)  # the token changed: stay signed in
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("auth.account"))
+        else:
+            status = 400
+    elif form.validate_on_submit():
+        accounts.update_preferences(current_user, name=form.name.data, locale=form.locale.data,
+                                    digest_opt_out=form.digest_opt_out.data)
+        commit()
+        session["lang"] = current_user.locale
+        flash(_("Your preferences have been saved."), "success")
+        return redirect(url_for("auth.account"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("auth/account.html", form=form, password_form=password_form), status
