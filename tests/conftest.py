@@ -71,6 +71,15 @@ def app(database_url, tmp_path_factory):
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
+    @app.teardown_request
+    def _forget_request_state(_exc):
+        # Tests hold one app context across requests; give each request a clean `g`
+        # (signed-in user, locale) as a real server would.
+        from flask import g
+
+        for key in list(vars(g)):
+            delattr(g, key)
+
     with app.app_context():
         upgrade()
         from tracker.services.seed import seed_reference_data
@@ -96,7 +105,7 @@ def _db(app):
             yield db
         finally:
             db.session.remove()
-            db.session.configure(join_transaction_mode="conservative_savepoint")
+            db.session.configure(join_transaction_mode="conditional_savepoint")
             engines[None] = engine
             outer.rollback()
             connection.close()
@@ -115,3 +124,63 @@ def client(app, _db):
 @pytest.fixture
 def runner(app, _db):
     return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(app):
+    from tracker.extensions import limiter
+
+    limiter.reset()
+    yield
+
+
+class Mailbox:
+    """Messages received by a real local SMTP server."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+    def last_to(self, address: str):
+        found = [m for m in self.messages if m["To"] == address]
+        assert found, f"no message to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+
+@pytest.fixture
+def mailbox(app, monkeypatch):
+    """Route the app's e-mail through a real SMTP server on localhost."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def login(client, user, password=None):
+    from tests.factories import PASSWORD
+
+    return client.post(
+        "/login", data={"email": user.email, "password": password or PASSWORD}
+    )
+
+
+@pytest.fixture
+def csrf_enabled(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

@@ -65,9 +65,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web.hooks import register_hooks
 
     app.register_blueprint(auth.bp)
-    from tracker.web import admin
+    from tracker.web import admin, focal, review
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(focal.bp)
+    app.register_blueprint(review.bp)
     register_hooks(app)
     register_cli(app)
     celery_init_app(app)

@@ -76,8 +76,7 @@ def _plain(value):
 def _describe(obj) -> str:
     """A short, stable description of a related row, e.g. 'institution:12 SEMUJER'."""
     table = obj.__table__.name
-    ident = inspect(obj).identity
-    key = ident[0] if ident else "new"
+    key = _pk(obj) or "new"
     name = next(
         (getattr(obj, a) for a in ("reference", "acronym", "code", "symbol", "email", "iso2")
          if getattr(obj, a, None)),
@@ -122,6 +121,11 @@ def _changes(obj, *, created: bool, deleted: bool) -> dict:
     return changes
 
 
+def _pk(obj):
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    return values[0] if len(values) == 1 else "/".join(str(v) for v in values)
+
+
 def _audited(obj) -> bool:
     table = getattr(obj, "__table__", None)
     return table is not None and table.name not in NOT_AUDITED
@@ -145,16 +149,16 @@ def _after_flush(session: Session, _flush_context) -> None:
     rows = []
     for obj in session.new:
         if _audited(obj):
-            rows.append(_row("create", obj.__table__.name, inspect(obj).identity[0],
+            rows.append(_row("create", obj.__table__.name, _pk(obj),
                              _changes(obj, created=True, deleted=False)))
     for obj in session.dirty:
         if _audited(obj) and session.is_modified(obj, include_collections=True):
             changes = _changes(obj, created=False, deleted=False)
             if changes:
-                rows.append(_row("update", obj.__table__.name, inspect(obj).identity[0], changes))
+                rows.append(_row("update", obj.__table__.name, _pk(obj), changes))
     for obj in session.deleted:
         if _audited(obj):
-            rows.append(_row("delete", obj.__table__.name, inspect(obj).identity[0],
+            rows.append(_row("delete", obj.__table__.name, _pk(obj),
                              _changes(obj, created=False, deleted=True)))
     if rows:
         session.connection().execute(insert(AuditEvent.__table__), rows)

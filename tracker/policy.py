@@ -6,9 +6,19 @@ Deny by default: a function answers True only for the cases it names.
 
 from __future__ import annotations
 
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_
 
-from tracker.models import Recommendation, Role
+from tracker.models import (
+    Assignment,
+    Evidence,
+    ProgressReport,
+    Recommendation,
+    ReportState,
+    ReportVisibility,
+    Role,
+    Term,
+    Vocabulary,
+)
 
 
 def _role(user) -> Role | None:
@@ -86,3 +96,172 @@ def can_view_audit(user) -> bool:
 def can_view_user_email(viewer, user) -> bool:
     """Whether the viewer may see this person's e-mail address (never the public)."""
     return is_staff(viewer) or (is_signed_in(viewer) and viewer.id == user.id)
+
+
+def can_view_users(user) -> bool:
+    """Whether the user may list accounts (office staff and administrators)."""
+    return is_staff(user)
+
+
+def can_view_reference_data(user) -> bool:
+    """Whether the user may read the institution, mechanism and vocabulary screens."""
+    return is_staff(user)
+
+
+def grantable_roles(actor) -> list[Role]:
+    """Return the roles the actor may give, in the order forms offer them."""
+    return [role for role in (Role.FOCAL_POINT, Role.REVIEWER, Role.ADMIN)
+            if can_grant_role(actor, role)]
+
+
+def can_resend_invitation(actor, user) -> bool:
+    """Whether the actor may send again the invitation of an account still without a password."""
+    return (can_manage_user(actor, user) and user.password_hash is None
+            and user.active)
+
+
+def _published_report_clause():
+    return and_(
+        ProgressReport.state == ReportState.APPROVED,
+        ProgressReport.visibility == ReportVisibility.PUBLIC,
+    )
+
+
+def assignments_visible_to(user, query: Select) -> Select:
+    """Limit an assignment query to what the user may read (public: active, published)."""
+    if is_staff(user):
+        return query
+    return query.where(
+        Assignment.active.is_(True),
+        Assignment.recommendation.has(Recommendation.is_published.is_(True)),
+    )
+
+
+def terms_visible_to(user, query: Select) -> Select:
+    """Limit a term query to what the user may read (others: terms of active vocabularies)."""
+    if is_staff(user):
+        return query
+    return query.where(Term.vocabulary.has(Vocabulary.active.is_(True)))
+
+
+def progress_reports_visible_to(user, query: Select) -> Select:
+    """Limit a progress-report query to what the user may read."""
+    if is_staff(user):
+        return query
+    published = _published_report_clause()
+    if _role(user) == Role.FOCAL_POINT and user.institution_id is not None:
+        return query.where(or_(published, ProgressReport.institution_id == user.institution_id))
+    return query.where(published)
+
+
+def published_progress_reports(query: Select) -> Select:
+    """Limit a progress-report query to what the public site shows: approved and public."""
+    return progress_reports_visible_to(None, query)
+
+
+def evidence_visible_to(user, query: Select) -> Select:
+    """Limit an evidence query to what the user may read."""
+    if is_staff(user):
+        return query
+    public = and_(
+        Evidence.is_public.is_(True), Evidence.report.has(_published_report_clause())
+    )
+    if _role(user) == Role.FOCAL_POINT and user.institution_id is not None:
+        own = Evidence.report.has(ProgressReport.institution_id == user.institution_id)
+        return query.where(or_(public, own))
+    return query.where(public)
+
+
+def published_evidence(query: Select) -> Select:
+    """Limit an evidence query to what the public site shows: public items of published reports."""
+    return evidence_visible_to(None, query)
+
+
+# --- The follow-up workflow -------------------------------------------------------------
+
+
+def can_curate(user) -> bool:
+    """Whether the user may create, edit, classify and publish recommendations and documents."""
+    return is_staff(user)
+
+
+def can_assign(user) -> bool:
+    """Whether the user may assign recommendations to institutions."""
+    return is_staff(user)
+
+
+def can_assess(user) -> bool:
+    """Whether the user may judge a recommendation's implementation status."""
+    return is_staff(user)
+
+
+def can_review_reports(user) -> bool:
+    """Whether the user may approve or return submitted progress reports."""
+    return is_staff(user)
+
+
+def can_manage_office_actions(user) -> bool:
+    """Whether the user may record and edit the office's own actions."""
+    return is_staff(user)
+
+
+def can_use_institution_workspace(user) -> bool:
+    """Whether the user has an institution's workspace ("my institution")."""
+    return is_focal_point(user) and user.institution_id is not None
+
+
+def is_own_institution(user, institution_id: int | None) -> bool:
+    """Whether the institution is the focal point's own."""
+    return can_use_institution_workspace(user) and user.institution_id == institution_id
+
+
+def can_view_report(user, report: ProgressReport) -> bool:
+    """Whether the user may read this progress report (its own institution, staff, or public)."""
+    if is_staff(user) or is_own_institution(user, report.institution_id):
+        return True
+    return report.state == ReportState.APPROVED and report.visibility == ReportVisibility.PUBLIC
+
+
+def can_write_reports(user) -> bool:
+    """Whether the user may create progress reports (for their own institution)."""
+    return can_use_institution_workspace(user)
+
+
+def can_edit_report(user, report: ProgressReport) -> bool:
+    """Whether the user may change or submit the report: their institution's, draft or returned."""
+    return is_own_institution(user, report.institution_id) and report.state in (
+        ReportState.DRAFT, ReportState.RETURNED)
+
+
+def can_delete_report(user, report: ProgressReport) -> bool:
+    """Whether the user may delete the report: their institution's, never submitted."""
+    return (is_own_institution(user, report.institution_id)
+            and report.state == ReportState.DRAFT and report.submitted_at is None)
+
+
+def can_decide_report(user, report: ProgressReport) -> bool:
+    """Whether the user may approve or return this report now (staff, submitted reports)."""
+    return can_review_reports(user) and report.state == ReportState.SUBMITTED
+
+
+def can_download_evidence(user, evidence: Evidence) -> bool:
+    """Whether the user may open this evidence file or link."""
+    report = evidence.report
+    if is_staff(user) or is_own_institution(user, report.institution_id):
+        return True
+    return (evidence.is_public and report.state == ReportState.APPROVED
+            and report.visibility == ReportVisibility.PUBLIC)
+
+
+def office_actions_visible_to(user, query: Select) -> Select:
+    """Limit an office-action query to what the user may read (others: public ones)."""
+    from tracker.models import OfficeAction
+
+    if is_staff(user):
+        return query
+    return query.where(OfficeAction.is_public.is_(True))
+
+
+def can_view_office_action(user, action) -> bool:
+    """Whether the user may read this office action."""
+    return is_staff(user) or action.is_public

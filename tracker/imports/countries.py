@@ -66,7 +66,7 @@ def normalise(name: str) -> str:
 
 
 def _short_forms(name: str) -> list[str]:
-    """'Korea, Republic of' -> 'Republic of Korea', 'Korea'; 'Holy See (Vatican...)' -> 'Holy See'."""
+    """'Korea, Republic of' -> 'Republic of Korea', 'Korea'; 'Holy See (...)' -> 'Holy See'."""
     forms = []
     if "," in name:
         head, tail = name.split(",", 1)
@@ -134,7 +134,7 @@ class CountryResolver:
         return None
 
     def split_joined(self, names: Iterable[str]) -> list[str]:
-        """Split 'Spain and Italy' into two unless the whole is one State ('Trinidad and Tobago')."""
+        """Split 'Spain and Italy' in two, unless the whole is one State ('Trinidad and Tobago')."""
         out = []
         for name in names:
             if " and " in name and not self.resolve(name):

@@ -43,7 +43,7 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
         ForeignKey("institution.id"), index=True
     )
     locale: Mapped[str] = mapped_column(String(8), default="es")
-    is_active_account: Mapped[bool] = mapped_column("active", default=True)
+    active: Mapped[bool] = mapped_column(default=True)
     digest_opt_out: Mapped[bool] = mapped_column(default=False)
     # Changing it signs the user out everywhere: it is what the session cookie names.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
@@ -54,7 +54,7 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
-        return self.is_active_account
+        return self.active
 
     def get_id(self) -> str:
         return self.session_token

@@ -243,9 +243,9 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
         raise ServiceError(_l("You may not change this account."), status=403)
     if user.id == actor.id and not active:
         raise ServiceError(_l("You cannot deactivate your own account."))
-    if user.is_active_account == active:
+    if user.active == active:
         return user
-    user.is_active_account = active
+    user.active = active
     user.session_token = new_session_token()
     audit.record(db.session, "activate" if active else "deactivate", "app_user", user.id)
     db.session.flush()

@@ -15,10 +15,11 @@ def wants_json() -> bool:
 def register_web(app: Flask) -> None:
     """Register every blueprint, the error handlers and the template globals."""
     from tracker.web import public
-    from tracker.web.helpers import register_template_helpers
+    from tracker.web.helpers import register_template_helpers, remember_language
 
     app.register_blueprint(public.bp)
     register_template_helpers(app)
+    app.before_request(remember_language)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

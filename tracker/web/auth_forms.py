@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
@@ -28,7 +28,7 @@ class ForgotPasswordForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    locale = SelectField(_l("Language"), choices=[("es", "Español"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")])
     digest_opt_out = BooleanField(_l("Do not send me the reminder digest e-mail"))
 
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from babel import Locale, UnknownLocaleError
+from flask import Flask, current_app, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
 
-from tracker.i18n import current_language, label
+from tracker.i18n import SESSION_KEY, current_language, label
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Return target when it stays on this site, fallback otherwise."""
-    if not target:
+    """Return target when it is a path on this site, fallback otherwise."""
+    if not target or not target.startswith("/"):
+        return fallback
+    # Browsers read "/\evil" as "//evil" and drop tabs and newlines inside URLs.
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 for ch in target):
         return fallback
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return fallback
     return target
 
@@ -32,6 +36,37 @@ def url_with(**changes) -> str:
     return request.path + (f"?{query}" if query else "")
 
 
+def web_url(value: str | None) -> str | None:
+    """Return an http(s) address as given, anything else (javascript:, data:) as None."""
+    if not value:
+        return None
+    scheme = urlsplit(value.strip()).scheme.lower()
+    return value.strip() if scheme in ("http", "https") else None
+
+
+def language_name(code: str | None, in_language: str | None = None) -> str:
+    """Name a language in the user's language (or in in_language), from the CLDR data."""
+    if not code:
+        return ""
+    try:
+        name = Locale.parse(code).get_display_name(in_language or current_language())
+    except (ValueError, UnknownLocaleError):
+        return code
+    return name[:1].upper() + name[1:] if name else code
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a route exists, so templates link only to pages that are there."""
+    return name in current_app.view_functions
+
+
+def remember_language() -> None:
+    """Keep a ?lang= choice for the following pages."""
+    asked = request.args.get("lang")
+    if asked in current_app.config["LANGUAGES"] and session.get(SESSION_KEY) != asked:
+        session[SESSION_KEY] = asked
+
+
 def register_template_helpers(app: Flask) -> None:
     """Expose labels, localisation and URL helpers to Jinja."""
 
@@ -42,6 +77,8 @@ def register_template_helpers(app: Flask) -> None:
             "lang": current_language(),
             "url_with": url_with,
             "languages": app.config["LANGUAGES"],
+            "language_name": language_name,
+            "has_endpoint": has_endpoint,
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
@@ -49,7 +86,9 @@ def register_template_helpers(app: Flask) -> None:
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     )
     app.jinja_env.filters["number"] = lambda n: format_decimal(n or 0)
+    app.jinja_env.filters["percent"] = lambda x: format_percent(x or 0)
     app.jinja_env.filters["loc"] = lambda obj, field="name": (
         obj.localized(field) if obj is not None else ""
     )
+    app.jinja_env.filters["web_url"] = web_url
     app.jinja_env.globals["url_for"] = url_for

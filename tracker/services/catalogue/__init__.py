@@ -1,0 +1,38 @@
+"""The public catalogue: filters, text search, paging and counts of recommendations.
+
+Every query goes through ``tracker.policy`` so a visitor only ever counts, lists or
+reads what they may see.
+"""
+
+from tracker.services.catalogue.detail import Detail, get_recommendation, recommendation_detail
+from tracker.services.catalogue.listing import (
+    FilterOptions,
+    Filters,
+    Page,
+    Summary,
+    count_recommendations,
+    filter_options,
+    parse_filters,
+    parse_page,
+    search_recommendations,
+    summarise,
+)
+from tracker.services.catalogue.text_search import text_condition, text_pattern
+
+__all__ = [
+    "Detail",
+    "FilterOptions",
+    "Filters",
+    "Page",
+    "Summary",
+    "count_recommendations",
+    "filter_options",
+    "get_recommendation",
+    "parse_filters",
+    "parse_page",
+    "recommendation_detail",
+    "search_recommendations",
+    "summarise",
+    "text_condition",
+    "text_pattern",
+]

@@ -1,0 +1,83 @@
+"""Text search that ignores case and Spanish accents, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import ColumnElement, or_
+
+from tracker.extensions import db
+from tracker.models import Recommendation
+
+# A letter typed in the search box also matches its accented and upper-case forms.
+_LETTER_VARIANTS = {
+    "a": "aáàâäAÁÀÂÄ",
+    "e": "eéèêëEÉÈÊË",
+    "i": "iíìîïIÍÌÎÏ",
+    "o": "oóòôöOÓÒÔÖ",
+    "u": "uúùûüUÚÙÛÜ",
+    "n": "nñNÑ",
+    "ñ": "ñÑ",
+    "c": "cçCÇ",
+}
+
+
+def _base_of(ch: str) -> str:
+    """Lower-case a letter and drop its accent, keeping ñ (a letter of its own in Spanish)."""
+    lowered = ch.lower()
+    if lowered == "ñ":
+        return lowered
+    return unicodedata.normalize("NFD", lowered)[0]
+
+
+def text_pattern(q: str) -> str:
+    """Return a case- and accent-insensitive regular expression for the words of q.
+
+    The syntax is the common ground of PostgreSQL's ARE and Python's ``re`` (which
+    SQLAlchemy installs as SQLite's REGEXP), so both databases read it the same way.
+    """
+    words = []
+    for word in q.split():
+        parts = []
+        for ch in word:
+            base = _base_of(ch)
+            if base in _LETTER_VARIANTS:
+                parts.append(f"[{_LETTER_VARIANTS[base]}]")
+            elif ch.isalnum():
+                parts.append(ch)
+            else:
+                parts.append("\\" + ch)
+        words.append("".join(parts))
+    return "(?i)" + r"\s+".join(words)
+
+
+def _like_skeleton(q: str) -> str:
+    """A LIKE pattern matching at least every row the regular expression matches.
+
+    SQLite runs REGEXP in Python, row by row; this cheap pre-filter keeps it to the
+    few rows that can match (LIKE already ignores ASCII case there).
+    """
+    words = []
+    for word in q.split():
+        parts = []
+        for ch in word:
+            if ch in "%_\\":
+                parts.append("\\" + ch)
+            elif ch.isascii() and ch.isalnum() and _base_of(ch) not in _LETTER_VARIANTS:
+                parts.append(ch)
+            else:
+                parts.append("_")
+        words.append("".join(parts))
+    return "%" + "%".join(words) + "%"
+
+
+def text_condition(q: str) -> ColumnElement[bool]:
+    """Match q in a recommendation's text, translation or reference."""
+    pattern = text_pattern(q)
+    columns = (Recommendation.text, Recommendation.translation, Recommendation.reference)
+    matches = or_(*(col.regexp_match(pattern) for col in columns))
+    if db.session.get_bind().dialect.name == "sqlite":
+        skeleton = _like_skeleton(q)
+        prefilter = or_(*(col.like(skeleton, escape="\\") for col in columns))
+        return prefilter & matches
+    return matches

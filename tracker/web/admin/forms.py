@@ -1,0 +1,158 @@
+"""Forms of the administration screens; choices that depend on the data are set by the views."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Form,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
+
+from tracker.models import Role
+
+LANGUAGES = [("es", "Español"), ("en", "English")]
+
+
+def optional_id(value) -> int | None:
+    """Coerce a menu value to an id, the empty choice to None."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _version_field():
+    return IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+class _RoleAndInstitution:
+    # The menu offers only the roles the actor may give, but any role is accepted here so
+    # that the service, not the form, answers "you may not give this role" (403).
+    role = SelectField(_l("Role"), coerce=Role, validate_choice=False,
+                       validators=[DataRequired()])
+    institution_id = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False,
+                                 description=_l("Required for focal points; leave empty for "
+                                                "other roles."))
+
+    def validate_institution_id(self, field):
+        if self.role.data == Role.FOCAL_POINT and not field.data:
+            raise ValidationError(_l("Choose the institution this focal point reports for."))
+
+
+class InviteForm(_RoleAndInstitution, FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    locale = SelectField(_l("Language of the account and its e-mails"), choices=LANGUAGES)
+
+
+class UserEditForm(_RoleAndInstitution, FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    version = _version_field()
+
+
+class UserFilterForm(Form):
+    q = StringField(_l("Name or e-mail contains"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Role"), validate_choice=False)
+    institution = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False)
+    status = SelectField(_l("Status"), choices=[
+        ("", _l("Any status")), ("active", _l("Active")), ("inactive", _l("Deactivated")),
+        ("pending", _l("Invitation not yet accepted")),
+    ])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token and, for switches, the new state."""
+
+    active = HiddenField()
+
+
+# --- reference data ------------------------------------------------------------------------
+
+class _Names:
+    name_es = StringField(_l("Name in Spanish"), validators=[DataRequired(), Length(max=255)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=255)])
+
+
+class InstitutionForm(_Names, FlaskForm):
+    acronym = StringField(_l("Acronym"), validators=[DataRequired(), Length(max=32)])
+    branch = SelectField(_l("Branch"), validators=[DataRequired()])
+    parent_id = SelectField(_l("Part of"), coerce=optional_id, validate_choice=False,
+                            description=_l("The institution this one belongs to, if any."))
+    version = _version_field()
+
+
+class InstitutionFilterForm(Form):
+    q = StringField(_l("Acronym or name contains"), validators=[Optional(), Length(max=200)])
+    branch = SelectField(_l("Branch"), validate_choice=False)
+    status = SelectField(_l("Status"), choices=[
+        ("", _l("Any status")), ("active", _l("Active")), ("inactive", _l("Deactivated")),
+    ])
+
+
+class MechanismForm(_Names, FlaskForm):
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=32)],
+                       description=_l("A short, permanent identifier, e.g. CEDAW. It cannot be "
+                                      "changed later."))
+    family = SelectField(_l("Family"), validators=[DataRequired()])
+    acronym_es = StringField(_l("Acronym in Spanish"), validators=[Optional(), Length(max=32)])
+    acronym_en = StringField(_l("Acronym in English"), validators=[Optional(), Length(max=32)])
+    active = BooleanField(_l("Active (offered when recording documents)"), default=True)
+    version = _version_field()
+
+
+class _Descriptions:
+    description_es = TextAreaField(_l("Description in Spanish"),
+                                   validators=[Optional(), Length(max=5000)])
+    description_en = TextAreaField(_l("Description in English"),
+                                   validators=[Optional(), Length(max=5000)])
+
+
+class VocabularyForm(_Names, _Descriptions, FlaskForm):
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=64)],
+                       description=_l("Lowercase letters, digits and '_'; made from the English "
+                                      "name when left empty. It cannot be changed later."))
+    applies_to_recommendations = BooleanField(_l("Classifies recommendations"), default=True)
+    applies_to_actions = BooleanField(_l("Classifies office actions"))
+    active = BooleanField(_l("Active"), default=True)
+    version = _version_field()
+
+
+class TermForm(_Names, _Descriptions, FlaskForm):
+    code = StringField(_l("Code"), validators=[Optional(), Length(max=128)],
+                       description=_l("Made from the English name when left empty. It cannot be "
+                                      "changed later."))
+    parent_id = SelectField(_l("Broader term"), coerce=optional_id, validate_choice=False,
+                            description=_l("Optional, e.g. the goal of an SDG target."))
+    version = _version_field()
+
+
+class MergeForm(FlaskForm):
+    target_id = SelectField(_l("Merge into"), coerce=optional_id, validate_choice=False,
+                            validators=[DataRequired()])
+
+
+# --- audit trail ---------------------------------------------------------------------------
+
+class AuditFilterForm(Form):
+    actor = StringField(_l("Who (e-mail contains)"), validators=[Optional(), Length(max=254)])
+    actor_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    entity_type = SelectField(_l("Kind of record"), validate_choice=False)
+    entity_id = StringField(_l("Record number"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("Action"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
