@@ -12,6 +12,8 @@ from tracker.models import (
     Institution,
     InstitutionBranch,
     Mechanism,
+    OfficeAction,
+    OfficeActionKind,
     Recommendation,
     RecommendationType,
     Role,
@@ -109,3 +111,131 @@ def user(role: Role = Role.REVIEWER, institution_obj: Institution | None = None,
     db.session.add(u)
     db.session.flush()
     return u
+
+
+def country(iso2: str):
+    from tracker.models import Country
+
+    return db.session.execute(db.select(Country).filter_by(iso2=iso2)).scalar_one()
+
+
+def assessment(rec: Recommendation, status: ImplementationStatus, **kw):
+    from tracker.models import StatusAssessment, utcnow
+
+    kw.setdefault("assessed_at", utcnow())
+    a = StatusAssessment(recommendation=rec, status=status, **kw)
+    db.session.add(a)
+    rec.status = status
+    rec.status_assessed_at = kw["assessed_at"]
+    db.session.flush()
+    return a
+
+
+def evidence_link(report, url: str, is_public: bool = True, label: str = ""):
+    from tracker.models import Evidence, EvidenceKind
+
+    item = Evidence(
+        report=report, kind=EvidenceKind.LINK, url=url, is_public=is_public, label=label
+    )
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def vocabulary(code: str | None = None, **kw) -> Vocabulary:
+    n = next(_seq)
+    vocab = Vocabulary(
+        code=code or f"vocab_{n}",
+        name_es=kw.pop("name_es", f"Vocabulario {n}"),
+        name_en=kw.pop("name_en", f"Vocabulary {n}"),
+        **kw,
+    )
+    db.session.add(vocab)
+    db.session.flush()
+    return vocab
+
+
+def make_term(vocab: Vocabulary, code: str | None = None, **kw) -> Term:
+    n = next(_seq)
+    t = Term(
+        vocabulary=vocab,
+        code=code or f"term_{n}",
+        name_es=kw.pop("name_es", f"Término {n}"),
+        name_en=kw.pop("name_en", f"Term {n}"),
+        **kw,
+    )
+    db.session.add(t)
+    db.session.flush()
+    return t
+
+
+def office_action(**kw) -> OfficeAction:
+    n = next(_seq)
+    action = OfficeAction(
+        kind=kw.pop("kind", OfficeActionKind.TECHNICAL_ASSISTANCE),
+        title=kw.pop("title", f"Workshop {n}"),
+        start_date=kw.pop("start_date", date(2024, 5, 1)),
+        **kw,
+    )
+    db.session.add(action)
+    db.session.flush()
+    return action
+
+
+def sign_in(client, u: User):
+    """Sign in through the real login form; return the response."""
+    response = client.post("/login", data={"email": u.email, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def assignment(rec: Recommendation, inst: Institution, **kw):
+    from tracker.models import Assignment, AssignmentRole
+
+    found = Assignment(
+        recommendation=rec,
+        institution=inst,
+        role=kw.pop("role", AssignmentRole.LEAD),
+        rhythm_months=kw.pop("rhythm_months", 6),
+        next_due=kw.pop("next_due", date(2030, 1, 1)),
+        active=kw.pop("active", True),
+        **kw,
+    )
+    db.session.add(found)
+    db.session.flush()
+    return found
+
+
+def progress_report(author: User, recs: list[Recommendation], **kw):
+    """A draft written through the service (so it has its first transition)."""
+    from tracker.services import reports
+
+    data = reports.ReportInput(
+        title=kw.pop("title", "Training of judges on gender-based violence"),
+        description=kw.pop("description", "We trained **120** judges."),
+        period_start=kw.pop("period_start", date(2024, 1, 1)),
+        period_end=kw.pop("period_end", date(2024, 6, 30)),
+        measure_kind=kw.pop("measure_kind", "training"),
+        recommendation_ids=[r.id for r in recs],
+    )
+    return reports.create_report(author, data)
+
+
+def report_in_state(inst: Institution, recs: list[Recommendation], state=None, **kw):
+    """A progress report of an institution, straight in the given state (default approved)."""
+    from tracker.models import ProgressReport, ReportState, ReportVisibility, utcnow
+
+    state = state or ReportState.APPROVED
+    approved = state == ReportState.APPROVED
+    report = ProgressReport(
+        institution=inst,
+        title=kw.pop("title", f"Progress report {next(_seq)}"),
+        state=state,
+        visibility=kw.pop("visibility", ReportVisibility.PUBLIC if approved else None),
+        decided_at=kw.pop("decided_at", utcnow() if approved else None),
+        **kw,
+    )
+    report.recommendations = list(recs)
+    db.session.add(report)
+    db.session.flush()
+    return report

@@ -70,6 +70,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(focal.bp)
     app.register_blueprint(review.bp)
+    from tracker.web import files
+    app.register_blueprint(files.bp)
     register_hooks(app)
     register_cli(app)
     celery_init_app(app)

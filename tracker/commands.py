@@ -1,21 +1,122 @@
-"""CLI commands: seed, demo, import."""
+"""CLI commands: seed, demo, import. Each command is the transaction: it commits once."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
+
+from tracker.extensions import db
+from tracker.models import ImportFormat
+
+FORMATS = {
+    "uhri-xlsx": ImportFormat.UHRI_XLSX,
+    "uhri-json": ImportFormat.UHRI_JSON,
+    "csv": ImportFormat.CSV,
+    "upr-info": ImportFormat.UPR_INFO_CSV,
+}
 
 
 @click.command("seed")
-def seed_command():
-    """Load the reference lists (idempotent)."""
-    raise click.ClickException("not yet")
+@click.option("--from", "seed_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of seed CSV files (default: the lists shipped with the tracker).")
+@with_appcontext
+def seed_command(seed_dir: Path | None) -> None:
+    """Load the reference lists: mechanisms, vocabularies, institutions, countries."""
+    from tracker.audit import acting_as
+    from tracker.services.seed import SEED_DIR, SeedError, seed_reference_data
+
+    try:
+        with acting_as(None, "cli:seed"):
+            report = seed_reference_data(seed_dir or SEED_DIR)
+    except SeedError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"seed failed, nothing saved: {exc}") from exc
+    db.session.commit()
+    if not report.created:
+        click.echo("Reference data already up to date: nothing added.")
+        return
+    click.echo("Reference data added:")
+    for kind, count in sorted(report.created.items()):
+        click.echo(f"  {kind}: {count}")
 
 
 @click.command("demo")
-def demo_command():
-    """Load the Honduras demo data."""
-    raise click.ClickException("not yet")
+@click.option("--if-empty", is_flag=True,
+              help="Load only when there are no recommendations; a missing data folder "
+                   "is then a warning, not an error.")
+@with_appcontext
+def demo_command(if_empty: bool) -> None:
+    """Load the Honduras recommendations and the demo accounts and data (idempotent)."""
+    from tracker.audit import acting_as
+    from tracker.models import Recommendation
+    from tracker.services.demo import DemoDataMissing, load_demo
+
+    if if_empty and db.session.execute(db.select(Recommendation.id).limit(1)).first():
+        click.echo("Recommendations already loaded: demo not loaded (--if-empty).")
+        return
+    try:
+        with acting_as(None, "cli:demo"):
+            report = load_demo()
+    except DemoDataMissing as exc:
+        db.session.rollback()
+        if if_empty:
+            click.echo(f"Warning: {exc}. Starting with an empty catalogue.", err=True)
+            return
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    for name, result in report.imports.items():
+        click.echo(f"{name}: {result.summary()}")
+    click.echo(f"CCPR follow-up: {report.followup_created} paragraphs added, "
+               f"{report.mechanism_assessments} Committee grades recorded")
+    added = ", ".join(f"{n} {kind}" for kind, n in sorted(report.added.items()))
+    click.echo(f"Demo set: {added or 'already loaded, nothing added'}")
+    click.echo("Demo accounts: `tracker users demo-logins`.")
 
 
 @click.command("import")
-def import_command():
-    """Import recommendations from a file."""
-    raise click.ClickException("not yet")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)),
+              help="The file's layout; guessed from its extension when left out.")
+@click.option("--dry-run", is_flag=True, help="Report what would change; save nothing.")
+@click.option("--publish", is_flag=True, help="Publish the imported recommendations.")
+@click.option("--show-errors", default=20, show_default=True,
+              help="How many row errors to print.")
+@with_appcontext
+def import_command(file: Path, fmt: str | None, dry_run: bool, publish: bool,
+                   show_errors: int) -> None:
+    """Import recommendations from a UHRI export, the tracker CSV or a UPR Info export."""
+    from tracker.audit import acting_as
+    from tracker.imports import ImportFileError, guess_format, open_records, read_head
+    from tracker.services.imports import import_records
+
+    source_format = FORMATS[fmt] if fmt else guess_format(file.name, read_head(file))
+    if source_format is None:
+        raise click.UsageError(
+            f"cannot tell the format of {file.name} from its extension; pass --format "
+            f"({', '.join(sorted(FORMATS))})")
+    try:
+        with acting_as(None, "cli:import"):
+            result = import_records(open_records(source_format, file), publish=publish,
+                                    dry_run=dry_run)
+    except (ImportFileError, LookupError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    if not dry_run:
+        db.session.commit()
+    click.echo(f"{file.name} ({source_format.value}): {result.summary()}")
+    if result.documents_created:
+        click.echo(f"  new documents: {result.documents_created}")
+    if result.terms_created:
+        click.echo(f"  new terms: {len(result.terms_created)} "
+                   f"({', '.join(result.terms_created[:5])}"
+                   f"{', ...' if len(result.terms_created) > 5 else ''})")
+    for problem in result.errors[:show_errors]:
+        click.echo(f"  error: {problem}")
+    if len(result.errors) > show_errors:
+        click.echo(f"  ... and {len(result.errors) - show_errors} more errors")
+    for problem in result.warnings[:show_errors]:
+        click.echo(f"  warning: {problem}")
+    if len(result.warnings) > show_errors:
+        click.echo(f"  ... and {len(result.warnings) - show_errors} more warnings")

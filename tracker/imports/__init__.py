@@ -39,6 +39,7 @@ __all__ = [
     "RowError",
     "guess_format",
     "open_records",
+    "read_head",
     "read_tracker_csv",
     "read_uhri_json",
     "read_uhri_xlsx",

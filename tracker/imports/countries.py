@@ -117,9 +117,15 @@ class CountryResolver:
         for name, code in extra:
             if name:
                 self._primary.setdefault(normalise(name), code)
+        self._cache: dict[str, str | None] = {}
 
     def resolve(self, name: str) -> str | None:
         """Return the alpha-2 code of a State, or None when unknown."""
+        if name not in self._cache:
+            self._cache[name] = self._resolve(name)
+        return self._cache[name]
+
+    def _resolve(self, name: str) -> str | None:
         key = normalise(name)
         if key in _UNKNOWN:
             return None

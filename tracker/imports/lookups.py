@@ -72,13 +72,10 @@ class CountryLookup:
         self.by_iso2 = {row.iso2: row.id for row in rows}
         extra = [(name, row.iso2) for row in rows for name in (row.name_en, row.name_es)]
         self.resolver = CountryResolver(extra)
-        self._cache: dict[str, int | None] = {}
 
     def resolve(self, name: str) -> int | None:
-        if name not in self._cache:
-            code = self.resolver.resolve(name)
-            self._cache[name] = self.by_iso2.get(code) if code else None
-        return self._cache[name]
+        code = self.resolver.resolve(name)
+        return self.by_iso2.get(code) if code else None
 
 
 _SDG = re.compile(r"^(?:goal|sdg|ods|objetivo)?\s*(\d{1,2})(?:\.(\d{1,2}|[a-z]))?(?!\d)", re.I)
@@ -175,7 +172,8 @@ class DocumentLookup:
             db.session.add(doc)
             self.created += 1
         # Only empty fields are filled: an office's corrections to a document survive.
-        for attr, value in (("title", record.document_title), ("date", record.document_date),
+        title = record.document_title[:500] if record.document_title else None
+        for attr, value in (("title", title), ("date", record.document_date),
                             ("session", record.upr_session), ("upr_cycle", record.upr_cycle)):
             if value is not None and getattr(doc, attr) is None:
                 setattr(doc, attr, value)

@@ -8,7 +8,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import IO
 
 from tracker.models import RecommendationType, UprPosition
 
@@ -79,9 +78,6 @@ class RecordStream:
         close = getattr(self._items, "close", None)
         if close:
             close()
-
-
-Source = str | bytes | IO[bytes]
 
 
 def source_name(source, name: str | None) -> str:

@@ -9,6 +9,7 @@ from flask import Flask, current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 
 from tracker.i18n import SESSION_KEY, current_language, label
+from tracker.services.markdown import render_markdown
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -81,6 +82,10 @@ def register_template_helpers(app: Flask) -> None:
             "has_endpoint": has_endpoint,
         }
 
+    from tracker import policy
+
+    # Templates ask the same permission functions as the views.
+    app.jinja_env.globals["policy"] = policy
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = (
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
@@ -91,4 +96,5 @@ def register_template_helpers(app: Flask) -> None:
         obj.localized(field) if obj is not None else ""
     )
     app.jinja_env.filters["web_url"] = web_url
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["url_for"] = url_for

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from tracker import policy
@@ -37,6 +46,9 @@ def recommendations():
         result=page,
         statuses=list(ImplementationStatus),
         types=list(RecommendationType),
+        url_for_page=lambda n: url_for(
+            "public.recommendations", **filters.as_args(), page=n if n > 1 else None
+        ),
     )
 
 

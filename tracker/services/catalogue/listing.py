@@ -31,6 +31,13 @@ MAX_DOCUMENT_OPTIONS = 400
 MAX_ID = 2**31 - 1
 
 
+def _paragraph_order() -> list[ColumnElement]:
+    """Sort keys putting paragraphs in natural order: 9, 10, 26(a), 27, 82.99, 82.106, 83.1."""
+    paragraph = Recommendation.paragraph
+    digits = func.length(paragraph) - func.length(func.ltrim(paragraph, "0123456789"))
+    return [digits, func.substr(paragraph, 1, digits), func.length(paragraph), paragraph]
+
+
 @dataclass(frozen=True)
 class Filters:
     """What the visitor asked the list for; None means 'any'."""
@@ -163,7 +170,8 @@ def filter_options(user, filters: Filters) -> FilterOptions:
 
 
 def _int_arg(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
         return None
     value = int(raw)
     return value if 0 < value <= MAX_ID else None
@@ -174,6 +182,12 @@ def _enum_arg(enum_cls, raw: str | None):
         return enum_cls(raw)
     except ValueError:
         return None
+
+
+def _clean_text(raw: str | None) -> str:
+    """Collapse spaces and drop control characters (PostgreSQL refuses NUL in text)."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
 
 
 def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
@@ -217,7 +231,7 @@ def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
         status=pick("status", lambda raw: _enum_arg(ImplementationStatus, raw)),
         type=pick("type", lambda raw: _enum_arg(RecommendationType, raw)),
         theme_id=pick("theme", theme),
-        q=" ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH],
+        q=_clean_text(args.get("q")),
     )
     return filters, ignored
 
@@ -271,7 +285,7 @@ def search_recommendations(user, filters: Filters, page: int, per_page: int) -> 
         .order_by(
             Document.date.desc().nulls_last(),
             Document.id.desc(),
-            Recommendation.paragraph,
+            *_paragraph_order(),
             Recommendation.reference,
             Recommendation.id,
         )

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from flask import abort, current_app, redirect, request
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms import SelectChoice
 
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import Institution
 from tracker.services.errors import ConflictError, ServiceError
+from tracker.web.admin.forms import menu
 from tracker.web.helpers import safe_next
 from tracker.web.transaction import commit, rollback
 
@@ -74,10 +76,9 @@ def paginate(query):
                        error_out=False)
 
 
-def enum_choices(group: str, enum_cls, blank: str | None = None) -> list[tuple[str, str]]:
+def enum_choices(group: str, enum_cls, blank: str | None = None) -> list[SelectChoice]:
     """Menu choices for an enumeration, labelled in the user's language."""
-    choices = [(member.value, label(group, member)) for member in enum_cls]
-    return [("", blank), *choices] if blank is not None else choices
+    return menu(((member.value, label(group, member)) for member in enum_cls), blank)
 
 
 def institution_choices(blank: str, *, active_only: bool = True,
@@ -87,6 +88,5 @@ def institution_choices(blank: str, *, active_only: bool = True,
     if active_only:
         query = query.where(Institution.active.is_(True))
     rows = db.session.execute(query).scalars()
-    return [("", blank)] + [
-        (inst.id, f"{inst.acronym} · {inst.name}") for inst in rows if inst.id not in exclude
-    ]
+    return menu(((inst.id, f"{inst.acronym} · {inst.name}")
+                 for inst in rows if inst.id not in exclude), blank)

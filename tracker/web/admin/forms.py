@@ -9,8 +9,8 @@ from wtforms import (
     DateField,
     EmailField,
     Form,
-    HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -19,6 +19,13 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from wtforms.widgets import HiddenInput
 
 from tracker.models import Role
+
+
+def menu(pairs, blank=None) -> list[SelectChoice]:
+    """Menu options from (value, label) pairs, after an empty option labelled ``blank``."""
+    options = [SelectChoice(str(value), label) for value, label in pairs]
+    return [SelectChoice("", blank), *options] if blank is not None else options
+
 
 LANGUAGES = [("es", "Español"), ("en", "English")]
 
@@ -53,7 +60,7 @@ class _RoleAndInstitution:
 class InviteForm(_RoleAndInstitution, FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    locale = SelectField(_l("Language of the account and its e-mails"), choices=LANGUAGES)
+    locale = SelectField(_l("Language of the account and its e-mails"), choices=menu(LANGUAGES))
 
 
 class UserEditForm(_RoleAndInstitution, FlaskForm):
@@ -65,16 +72,14 @@ class UserFilterForm(Form):
     q = StringField(_l("Name or e-mail contains"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validate_choice=False)
     institution = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False)
-    status = SelectField(_l("Status"), choices=[
-        ("", _l("Any status")), ("active", _l("Active")), ("inactive", _l("Deactivated")),
+    status = SelectField(_l("Status"), choices=menu([
+        ("active", _l("Active")), ("inactive", _l("Deactivated")),
         ("pending", _l("Invitation not yet accepted")),
-    ])
+    ], blank=_l("Any status")), default="")
 
 
 class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token and, for switches, the new state."""
-
-    active = HiddenField()
+    """A button that changes something: the form is only its CSRF token."""
 
 
 # --- reference data ------------------------------------------------------------------------
@@ -95,9 +100,9 @@ class InstitutionForm(_Names, FlaskForm):
 class InstitutionFilterForm(Form):
     q = StringField(_l("Acronym or name contains"), validators=[Optional(), Length(max=200)])
     branch = SelectField(_l("Branch"), validate_choice=False)
-    status = SelectField(_l("Status"), choices=[
-        ("", _l("Any status")), ("active", _l("Active")), ("inactive", _l("Deactivated")),
-    ])
+    status = SelectField(_l("Status"), choices=menu([
+        ("active", _l("Active")), ("inactive", _l("Deactivated")),
+    ], blank=_l("Any status")), default="")
 
 
 class MechanismForm(_Names, FlaskForm):
@@ -120,8 +125,9 @@ class _Descriptions:
 
 class VocabularyForm(_Names, _Descriptions, FlaskForm):
     code = StringField(_l("Code"), validators=[Optional(), Length(max=64)],
-                       description=_l("Lowercase letters, digits and '_'; made from the English "
-                                      "name when left empty. It cannot be changed later."))
+                       description=_l("Lowercase letters, digits, '_', '.' and '-'; made from "
+                                      "the English name when left empty. It cannot be changed "
+                                      "later."))
     applies_to_recommendations = BooleanField(_l("Classifies recommendations"), default=True)
     applies_to_actions = BooleanField(_l("Classifies office actions"))
     active = BooleanField(_l("Active"), default=True)

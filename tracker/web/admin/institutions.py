@@ -101,7 +101,7 @@ def edit_institution(institution_id: int):
     form = _prepare(InstitutionForm(obj=inst), inst.id)
     status = status_of(form)
     if form.validate_on_submit():
-        _, error = run(reference.update_institution, current_user, inst.id, _data(form),
+        _saved, error = run(reference.update_institution, current_user, inst.id, _data(form),
                        form.version.data)
         if error is None:
             flash(_("The institution %(acronym)s has been saved.", acronym=inst.acronym),
@@ -121,10 +121,10 @@ def set_institution_active(institution_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     active = wanted_state()
-    _, error = run(reference.set_institution_active, current_user, inst.id, active)
-    if error is None:
-        flash(_("%(acronym)s has been reactivated.", acronym=inst.acronym) if active else
-              _("%(acronym)s has been deactivated.", acronym=inst.acronym), "success")
-    else:
+    _saved, error = run(reference.set_institution_active, current_user, inst.id, active)
+    if error is not None:
         flash(str(error.message), "danger")
+        return institutions(), error.status
+    flash(_("%(acronym)s has been reactivated.", acronym=inst.acronym) if active else
+          _("%(acronym)s has been deactivated.", acronym=inst.acronym), "success")
     return back_to(url_for("admin.institutions"))

@@ -25,12 +25,12 @@ from tracker.web.admin.common import (
     status_of,
     wanted_state,
 )
-from tracker.web.admin.forms import ActionForm, InviteForm, UserEditForm, UserFilterForm
+from tracker.web.admin.forms import ActionForm, InviteForm, UserEditForm, UserFilterForm, menu
 
 
 def _offer_roles(form) -> None:
-    form.role.choices = [(role.value, label("role", role))
-                         for role in policy.grantable_roles(current_user)]
+    form.role.choices = menu((role.value, label("role", role))
+                             for role in policy.grantable_roles(current_user))
     form.institution_id.choices = institution_choices(_("— none —"))
 
 
@@ -38,7 +38,7 @@ def _offer_roles(form) -> None:
 @require(policy.can_view_users)
 def users():
     filters = UserFilterForm(request.args)
-    filters.role.choices = [("", _("Any role"))] + [(r.value, label("role", r)) for r in Role]
+    filters.role.choices = menu(((r.value, label("role", r)) for r in Role), _("Any role"))
     filters.institution.choices = institution_choices(_("Any institution"), active_only=False)
     query = select(User).options(joinedload(User.institution)).order_by(User.name, User.id)
     if filters.validate():
@@ -51,11 +51,11 @@ def users():
         if filters.institution.data:
             query = query.where(User.institution_id == filters.institution.data)
         if filters.status.data == "active":
-            query = query.where(User.is_active_account.is_(True))
+            query = query.where(User.active.is_(True))
         elif filters.status.data == "inactive":
-            query = query.where(User.is_active_account.is_(False))
+            query = query.where(User.active.is_(False))
         elif filters.status.data == "pending":
-            query = query.where(User.password_hash.is_(None), User.is_active_account.is_(True))
+            query = query.where(User.password_hash.is_(None), User.active.is_(True))
     return render_template("admin/users/list.html", filters=filters, page=paginate(query))
 
 
@@ -77,6 +77,13 @@ def invite_user():
         show_error(form, error)
         status = error.status
     return render_template("admin/users/invite.html", form=form), status
+
+
+def _user_form(user: User) -> UserEditForm:
+    """The edit form filled with the account as it is now (not with what was sent)."""
+    form = UserEditForm(formdata=None, obj=user)
+    _offer_roles(form)
+    return form
 
 
 def _render_user(user: User, form: UserEditForm, status: int = 200):
@@ -102,14 +109,13 @@ def edit_user(user_id: int):
     change = accounts.UserChange(name=form.name.data, role=form.role.data,
                                  institution_id=form.institution_id.data,
                                  version=form.version.data)
-    _, error = run(accounts.update_user, current_user, user.id, change)
+    _saved, error = run(accounts.update_user, current_user, user.id, change)
     if error is None:
         flash(_("The account of %(email)s has been saved.", email=user.email), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     if isinstance(error, ConflictError):
         user = get_or_404(User, user_id)
-        form = UserEditForm(formdata=None, obj=user)
-        _offer_roles(form)
+        form = _user_form(user)
     show_error(form, error)
     return _render_user(user, form, error.status)
 
@@ -122,14 +128,13 @@ def set_user_active(user_id: int):
     if not action_form.validate_on_submit():
         abort(400)
     active = wanted_state()
-    _, error = run(accounts.set_active, current_user, user.id, active)
+    _saved, error = run(accounts.set_active, current_user, user.id, active)
     if error is None:
         flash(_("The account has been reactivated.") if active else
               _("The account has been deactivated; its sessions have ended."), "success")
         return redirect(url_for("admin.edit_user", user_id=user_id))
     user = get_or_404(User, user_id)
-    form = UserEditForm(formdata=None, obj=user)
-    _offer_roles(form)
+    form = _user_form(user)
     show_error(form, error)
     return _render_user(user, form, error.status)
 
@@ -147,9 +152,10 @@ def resend_invitation(user_id: int):
         accounts.send_invitation(user, current_user)
         audit.record(db.session, "invitation_resent", "app_user", user.id)
 
-    _, error = run(resend)
-    if error is None:
-        flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
-    else:
+    _saved, error = run(resend)
+    if error is not None:
         flash(str(error.message), "danger")
+        user = get_or_404(User, user_id)
+        return _render_user(user, _user_form(user), error.status)
+    flash(_("A new invitation has been sent to %(email)s.", email=user.email), "success")
     return redirect(url_for("admin.edit_user", user_id=user_id))

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("focal", __name__, url_prefix="/my-institution")
+from tracker.services.markdown import render_markdown
 
-from tracker.web.focal import views  # noqa: E402,F401  (routes attach to bp)
+bp = Blueprint("focal", __name__, url_prefix="/my-institution")
+# Report descriptions are Markdown wherever they are shown (workspace, review, public).
+bp.add_app_template_filter(render_markdown, "markdown")
+
+# Each module attaches its routes to bp.
+from tracker.web.focal import evidence_views, report_views, views  # noqa: E402,F401

@@ -1,0 +1,464 @@
+"""Curating recommendations and their documents by hand: create, edit, classify, publish.
+
+For the mechanisms UHRI lacks (the Inter-American Commission and Court, special
+procedures' communications) the office types them in; imported ones are corrected here.
+Every row change reaches the audit trail through the flush listener.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from tracker import audit, policy
+from tracker.extensions import db
+from tracker.i18n import current_language
+from tracker.models import (
+    Assignment,
+    Country,
+    Document,
+    ImplementationStatus,
+    Institution,
+    Mechanism,
+    Recommendation,
+    RecommendationType,
+    Term,
+    UprPosition,
+    Vocabulary,
+)
+from tracker.models.recommendation import recommendation_term
+from tracker.services.catalogue import Page, text_condition
+from tracker.services.errors import ConflictError, ServiceError, check_version
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
+@dataclass
+class DocumentInput:
+    mechanism_id: int | None
+    symbol: str
+    title: str | None = None
+    date: date | None = None
+    upr_cycle: int | None = None
+    session: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class RecommendationInput:
+    """A recommendation as typed: its document is an existing one (by symbol) or a new one."""
+
+    document_symbol: str | None = None
+    new_document: DocumentInput | None = None
+    paragraph: str | None = None
+    reference: str | None = None
+    text: str = ""
+    language: str = "en"
+    translation: str | None = None
+    type: RecommendationType | str = RecommendationType.RECOMMENDATION
+    upr_position: UprPosition | str | None = None
+    state_ids: list[int] = field(default_factory=list)
+    follow_up: bool = False
+    follow_up_due: date | None = None
+    term_ids: list[int] = field(default_factory=list)
+
+
+# --- shared checks -------------------------------------------------------------------------
+
+
+def _allow(actor) -> None:
+    if not policy.can_curate(actor):
+        raise ServiceError(_l("Only office staff may curate recommendations."), status=403)
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError() from exc
+    except IntegrityError as exc:
+        raise ServiceError(_l("This conflicts with a record saved meanwhile (a symbol or "
+                              "reference already in use). Check the values and try again."),
+                           status=409) from exc
+
+
+def _text(value: str | None, field_name: str, max_len: int | None = None, *,
+          required: bool = False) -> str | None:
+    value = (value or "").strip()
+    if required and not value:
+        raise ServiceError(_l("This field is required."), field=field_name)
+    if max_len and len(value) > max_len:
+        raise ServiceError(_l("Use at most %(n)d characters.", n=max_len), field=field_name)
+    return value or None
+
+
+def _enum(enum_cls, value, field_name: str):
+    try:
+        return enum_cls(value)
+    except ValueError as exc:
+        raise ServiceError(_l("Choose one of the options."), field=field_name) from exc
+
+
+def _web_address(value: str | None, field_name: str) -> str | None:
+    value = _text(value, field_name, 500)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ServiceError(_l("Give a web address starting with http:// or https://."),
+                           field=field_name)
+    return value
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def _apply_document(doc: Document, data: DocumentInput, prefix: str = "") -> None:
+    mechanism = db.session.get(Mechanism, data.mechanism_id) if data.mechanism_id else None
+    if mechanism is None:
+        raise ServiceError(_l("Choose the mechanism that issued the document."),
+                           field=f"{prefix}mechanism_id")
+    symbol = _text(data.symbol, f"{prefix}symbol", 128, required=True)
+    clash = select(Document.id).where(Document.symbol == symbol)
+    if doc.id is not None:
+        clash = clash.where(Document.id != doc.id)
+    if db.session.execute(clash).first():
+        raise ServiceError(_l("A document with the symbol %(symbol)s already exists; choose it "
+                              "as an existing document.", symbol=symbol),
+                           status=409, field=f"{prefix}symbol")
+    if data.upr_cycle is not None and not 1 <= data.upr_cycle <= 20:
+        raise ServiceError(_l("A UPR cycle is a number from 1 to 20."), field=f"{prefix}upr_cycle")
+    doc.mechanism_id = mechanism.id
+    doc.symbol = symbol
+    doc.title = _text(data.title, f"{prefix}title", 500)
+    doc.date = data.date
+    doc.upr_cycle = data.upr_cycle
+    doc.session = _text(data.session, f"{prefix}session", 32)
+    doc.url = _web_address(data.url, f"{prefix}url")
+
+
+def create_document(actor, data: DocumentInput) -> Document:
+    """Add a source document with a unique symbol."""
+    _allow(actor)
+    doc = Document()
+    _apply_document(doc, data)
+    db.session.add(doc)
+    _flush()
+    return doc
+
+
+def update_document(actor, document_id: int, data: DocumentInput, version: int | None
+                    ) -> Document:
+    """Change a document, unless changed meanwhile; its recommendations follow its mechanism."""
+    _allow(actor)
+    doc = db.session.get(Document, document_id)
+    if doc is None:
+        raise ServiceError(_l("This document does not exist."), status=404)
+    check_version(doc, version)
+    old_mechanism = doc.mechanism_id
+    _apply_document(doc, data)
+    _flush()
+    if doc.mechanism_id != old_mechanism:
+        moved = db.session.execute(
+            update(Recommendation).where(Recommendation.document_id == doc.id)
+            .values(mechanism_id=doc.mechanism_id)).rowcount
+        audit.record(db.session, "document_mechanism_moved", "document", doc.id,
+                     {"mechanism_id": {"before": old_mechanism, "after": doc.mechanism_id},
+                      "recommendations": moved})
+    return doc
+
+
+# --- recommendations -----------------------------------------------------------------------
+
+
+def _document_for(data: RecommendationInput) -> Document:
+    if data.new_document is not None:
+        doc = Document()
+        _apply_document(doc, data.new_document, prefix="doc_")
+        db.session.add(doc)
+        return doc
+    symbol = _text(data.document_symbol, "document_symbol", 128)
+    if symbol is None:
+        raise ServiceError(_l("Give the symbol of an existing document, or create a new one."),
+                           field="document_symbol")
+    doc = db.session.scalar(select(Document).where(Document.symbol == symbol))
+    if doc is None:
+        raise ServiceError(_l("No document has the symbol %(symbol)s. Check it, or create a new "
+                              "document.", symbol=symbol), field="document_symbol")
+    return doc
+
+
+def _terms(rec: Recommendation, term_ids: list[int]) -> list[Term]:
+    wanted = {int(i) for i in term_ids}
+    if not wanted:
+        return []
+    linked = {t.id: t for t in rec.terms} if rec.id is not None else {}
+    offered = {t.id: t for _vocab, terms in term_options() for t in terms}
+    unknown = wanted - linked.keys() - offered.keys()
+    if unknown:
+        raise ServiceError(_l("One of the chosen terms cannot be used (it was removed or "
+                              "deactivated meanwhile)."), field="term_ids")
+    return [linked.get(i) or offered[i] for i in sorted(wanted)]
+
+
+def _states(state_ids: list[int]) -> list[Country]:
+    wanted = {int(i) for i in state_ids}
+    if not wanted:
+        return []
+    found = db.session.scalars(select(Country).where(Country.id.in_(wanted))).all()
+    if len(found) != len(wanted):
+        raise ServiceError(_l("One of the chosen States does not exist."), field="state_ids")
+    return list(found)
+
+
+def _apply_recommendation(rec: Recommendation, data: RecommendationInput) -> None:
+    doc = _document_for(data)
+    paragraph = _text(data.paragraph, "paragraph", 32)
+    reference = _text(data.reference, "reference", 200)
+    if reference is None:
+        if paragraph is None:
+            raise ServiceError(_l("Give the paragraph, or type a reference."), field="reference")
+        reference = f"{doc.symbol} ¶{paragraph}"[:200]
+    clash = select(Recommendation.id).where(Recommendation.reference == reference)
+    if rec.id is not None:
+        clash = clash.where(Recommendation.id != rec.id)
+    if db.session.execute(clash).first():
+        raise ServiceError(_l("The reference %(reference)s is already used by another "
+                              "recommendation. Type a different reference or check the "
+                              "paragraph.", reference=reference), status=409, field="reference")
+    language = (data.language or "").strip()
+    if not LANGUAGE_CODE.match(language):
+        raise ServiceError(_l("Choose the language of the text."), field="language")
+    if data.follow_up_due and not data.follow_up:
+        raise ServiceError(_l("A follow-up due date needs the follow-up box ticked."),
+                           field="follow_up_due")
+    rec.terms = _terms(rec, data.term_ids)
+    rec.recommending_states = _states(data.state_ids)
+    rec.document = doc
+    rec.mechanism_id = doc.mechanism_id
+    rec.paragraph = paragraph
+    rec.reference = reference
+    rec.text = _text(data.text, "text", required=True)
+    rec.language = language
+    rec.translation = _text(data.translation, "translation")
+    rec.type = _enum(RecommendationType, data.type, "type")
+    rec.upr_position = (_enum(UprPosition, data.upr_position, "upr_position")
+                        if data.upr_position else None)
+    rec.follow_up = bool(data.follow_up)
+    rec.follow_up_due = data.follow_up_due if data.follow_up else None
+
+
+def create_recommendation(actor, data: RecommendationInput) -> Recommendation:
+    """Add a recommendation (unpublished) to an existing or a new document."""
+    _allow(actor)
+    rec = Recommendation(is_published=False)
+    with db.session.no_autoflush:
+        _apply_recommendation(rec, data)
+    db.session.add(rec)
+    _flush()
+    return rec
+
+
+def update_recommendation(actor, rec_id: int, data: RecommendationInput,
+                          version: int | None) -> Recommendation:
+    """Change a recommendation's text, document or classification, unless changed meanwhile."""
+    _allow(actor)
+    rec = get_recommendation(rec_id)
+    check_version(rec, version)
+    with db.session.no_autoflush:
+        _apply_recommendation(rec, data)
+    _flush()
+    return rec
+
+
+def set_published(actor, rec_id: int, published: bool) -> Recommendation:
+    """Publish a recommendation on the public site, or take it off."""
+    _allow(actor)
+    rec = get_recommendation(rec_id)
+    rec.is_published = bool(published)
+    _flush()
+    return rec
+
+
+def get_recommendation(rec_id: int) -> Recommendation:
+    """Load a recommendation or refuse with 404."""
+    rec = db.session.get(Recommendation, rec_id) if 0 < rec_id < 2**31 else None
+    if rec is None:
+        raise ServiceError(_l("This recommendation does not exist."), status=404)
+    return rec
+
+
+# --- choices the forms offer ---------------------------------------------------------------
+
+
+def _sorted_terms(terms) -> list[Term]:
+    lang = current_language()
+    return sorted(terms, key=lambda t: (t.sort_order, t.localized("name", lang).casefold()))
+
+
+def term_options(linked: list[Term] | None = None, *, for_actions: bool = False
+                 ) -> list[tuple[Vocabulary, list[Term]]]:
+    """Return the terms to offer, by vocabulary: active ones, plus those already linked."""
+    applies = (Vocabulary.applies_to_actions if for_actions
+               else Vocabulary.applies_to_recommendations)
+    rows = db.session.scalars(
+        select(Term).join(Term.vocabulary)
+        .where(applies.is_(True), Vocabulary.active.is_(True), Term.active.is_(True))
+    ).all()
+    grouped: dict[int, tuple[Vocabulary, dict[int, Term]]] = {}
+    for term in [*rows, *(linked or [])]:
+        grouped.setdefault(term.vocabulary_id, (term.vocabulary, {}))[1][term.id] = term
+    return [(vocab, _sorted_terms(terms.values()))
+            for vocab, terms in sorted(grouped.values(),
+                                       key=lambda g: (g[0].sort_order, g[0].code))]
+
+
+def country_options() -> list[Country]:
+    """Return every country, sorted by its name in the user's language."""
+    lang = current_language()
+    return sorted(db.session.scalars(select(Country)).all(),
+                  key=lambda c: c.localized("name", lang).casefold())
+
+
+def mechanism_options() -> list[Mechanism]:
+    """Return the mechanisms, in their usual order."""
+    return list(db.session.scalars(select(Mechanism).order_by(Mechanism.sort_order,
+                                                              Mechanism.code)))
+
+
+def linked_terms(rec: Recommendation) -> list[tuple[Vocabulary, list[Term]]]:
+    """Return the recommendation's terms grouped by vocabulary."""
+    grouped: dict[int, tuple[Vocabulary, list[Term]]] = {}
+    for term in rec.terms:
+        grouped.setdefault(term.vocabulary_id, (term.vocabulary, []))[1].append(term)
+    return [(vocab, _sorted_terms(terms))
+            for vocab, terms in sorted(grouped.values(),
+                                       key=lambda g: (g[0].sort_order, g[0].code))]
+
+
+# --- the staff list ------------------------------------------------------------------------
+
+MAX_DOCUMENT_OPTIONS = 400
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the staff list is filtered by; None means 'any'."""
+
+    published: bool | None = None
+    mechanism_id: int | None = None
+    document_id: int | None = None
+    status: ImplementationStatus | None = None
+    institution_id: int | None = None
+    unassigned: bool = False
+    term_id: int | None = None
+    q: str = ""
+
+    def as_args(self) -> dict[str, str]:
+        """Return the filters as URL query arguments, leaving out the unset ones."""
+        args = {
+            "published": None if self.published is None else ("yes" if self.published else "no"),
+            "mechanism": self.mechanism_id, "document": self.document_id,
+            "status": self.status.value if self.status else None,
+            "institution": "none" if self.unassigned else self.institution_id,
+            "term": self.term_id, "q": self.q or None,
+        }
+        return {k: str(v) for k, v in args.items() if v is not None}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.as_args()
+
+
+def _positive(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
+
+
+def parse_filters(args) -> ReviewFilters:
+    """Read the staff list's filters from query arguments, ignoring what does not parse."""
+    status = args.get("status")
+    institution = (args.get("institution") or "").strip()
+    return ReviewFilters(
+        published={"yes": True, "no": False}.get(args.get("published") or ""),
+        mechanism_id=_positive(args.get("mechanism")),
+        document_id=_positive(args.get("document")),
+        status=(ImplementationStatus(status)
+                if status in {s.value for s in ImplementationStatus} else None),
+        institution_id=_positive(institution),
+        unassigned=institution == "none",
+        term_id=_positive(args.get("term")),
+        q=" ".join((args.get("q") or "").split())[:200],
+    )
+
+
+def matching_ids(actor, filters: ReviewFilters) -> Select:
+    """Return a SELECT of the ids of the recommendations the user may see that match."""
+    query = policy.recommendations_visible_to(actor, select(Recommendation.id))
+    if filters.published is not None:
+        query = query.where(Recommendation.is_published.is_(filters.published))
+    if filters.mechanism_id is not None:
+        query = query.where(Recommendation.mechanism_id == filters.mechanism_id)
+    if filters.document_id is not None:
+        query = query.where(Recommendation.document_id == filters.document_id)
+    if filters.status is not None:
+        query = query.where(Recommendation.status == filters.status)
+    active = select(Assignment.recommendation_id).where(Assignment.active.is_(True))
+    if filters.institution_id is not None:
+        query = query.where(Recommendation.id.in_(
+            active.where(Assignment.institution_id == filters.institution_id)))
+    if filters.unassigned:
+        query = query.where(Recommendation.id.not_in(active))
+    if filters.term_id is not None:
+        query = query.where(Recommendation.id.in_(
+            select(recommendation_term.c.recommendation_id)
+            .where(recommendation_term.c.term_id == filters.term_id)))
+    if filters.q:
+        query = query.where(text_condition(filters.q))
+    return query
+
+
+def chosen_ids(actor, ids: list[int]) -> Select:
+    """Return a SELECT of those of the given recommendation ids that the user may see."""
+    return policy.recommendations_visible_to(
+        actor, select(Recommendation.id).where(Recommendation.id.in_(set(ids))))
+
+
+def search(actor, filters: ReviewFilters, page: int, per_page: int) -> Page:
+    """Return one page of matching recommendations, newest first, counted separately."""
+    ids = matching_ids(actor, filters)
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    items = db.session.scalars(
+        select(Recommendation).where(Recommendation.id.in_(ids))
+        .options(joinedload(Recommendation.document), joinedload(Recommendation.mechanism),
+                 selectinload(Recommendation.assignments).joinedload(Assignment.institution))
+        .order_by(Recommendation.id.desc()).limit(per_page).offset((page - 1) * per_page)
+    ).all() if total else []
+    return Page(items=list(items), total=total, page=page, per_page=per_page)
+
+
+def document_options(filters: ReviewFilters) -> list[Document]:
+    """Return the documents the document filter offers: those of the chosen mechanism."""
+    if filters.mechanism_id is None:
+        chosen = db.session.get(Document, filters.document_id) if filters.document_id else None
+        return [chosen] if chosen else []
+    return list(db.session.scalars(
+        select(Document).where(Document.mechanism_id == filters.mechanism_id)
+        .order_by(Document.date.desc(), Document.symbol).limit(MAX_DOCUMENT_OPTIONS)))
+
+
+def institution_options(*, active_only: bool = False) -> list[Institution]:
+    """Return the institutions by acronym (only active ones when asked)."""
+    query = select(Institution).order_by(Institution.acronym)
+    if active_only:
+        query = query.where(Institution.active.is_(True))
+    return list(db.session.scalars(query))

@@ -1,0 +1,30 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+
+  // Offer only the chosen mechanism's documents in the list's document filter.
+  function narrowDocuments() {
+    var mechanism = document.getElementById("f-mechanism");
+    var docs = document.getElementById("f-document");
+    if (!mechanism || !docs) {
+      return;
+    }
+    function apply() {
+      var chosen = mechanism.value;
+      var groups = docs.querySelectorAll("optgroup[data-mechanism]");
+      groups.forEach(function (group) {
+        var show = !chosen || group.getAttribute("data-mechanism") === chosen;
+        group.hidden = !show;
+        group.disabled = !show;
+      });
+      var selected = docs.options[docs.selectedIndex];
+      if (selected && selected.parentElement.disabled) {
+        docs.value = "";
+      }
+    }
+    mechanism.addEventListener("change", apply);
+    apply();
+  }
+
+  document.addEventListener("DOMContentLoaded", narrowDocuments);
+})();

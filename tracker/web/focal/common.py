@@ -1,0 +1,48 @@
+"""What the workspace and review views share: loading a report, running a service, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort
+from flask_login import current_user
+
+from tracker import policy
+from tracker.extensions import db
+from tracker.models import ProgressReport
+from tracker.services.errors import ServiceError
+from tracker.web.transaction import commit, rollback
+
+
+def own_report_or_404(report_id: int) -> ProgressReport:
+    """Load a report of the user's institution; any other answers 404, revealing nothing."""
+    report = db.session.get(ProgressReport, report_id)
+    if report is None or not policy.is_own_institution(current_user, report.institution_id):
+        abort(404)
+    return report
+
+
+def parse_version(raw) -> int | None:
+    """Return the version a form sent back, or None when it is missing or garbled."""
+    raw = (raw or "").strip() if isinstance(raw, str) else raw
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
+def run(service: Callable, *args, **kwargs):
+    """Call one service and commit; on refusal roll back. Return ``(result, error)``."""
+    try:
+        result = service(*args, **kwargs)
+        commit()
+    except ServiceError as exc:
+        rollback()
+        return None, exc
+    return result, None
+
+
+def show_error(form, exc: ServiceError) -> bool:
+    """Put a refusal's message on the field it names; return False when no field took it."""
+    field = form._fields.get(exc.field) if exc.field else None
+    if field is None:
+        return False
+    field.errors = [*field.errors, str(exc.message)]
+    return True
