@@ -7,7 +7,7 @@ COPY pyproject.toml README.md babel.cfg ./
 COPY tracker ./tracker
 COPY templates ./templates
 COPY migrations ./migrations
-RUN pip install . && pybabel compile -d tracker/translations -f -q \
+RUN pip install . && pybabel compile -d tracker/translations -f \
     && useradd --create-home --uid 1000 tracker && mkdir -p /app/instance \
     && chown tracker /app/instance
 USER tracker

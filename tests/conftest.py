@@ -33,7 +33,9 @@ def pytest_runtest_makereport(item, call):
     if FORBID_SKIP and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-        report.longrepr = f"skipping is forbidden in this run (TRACKER_TEST_FORBID_SKIP=1): {reason}"
+        report.longrepr = (
+            f"skipping is forbidden in this run (TRACKER_TEST_FORBID_SKIP=1): {reason}"
+        )
 
 
 def _reset_database(url: str) -> None:
@@ -127,10 +129,14 @@ def runner(app, _db):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(app):
+def _fresh_rate_limits_and_eager_celery(app):
     from tracker.extensions import limiter
 
     limiter.reset()
+    # A test that builds another app makes that app's Celery the current one; tasks
+    # (e-mails among them) must run through the suite's eager app again.
+    app.extensions["celery"].set_default()
+    app.extensions["celery"].set_current()
     yield
 
 

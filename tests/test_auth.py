@@ -14,7 +14,7 @@ def _events(session, action, entity_id=None):
     query = session.query(AuditEvent).filter_by(action=action)
     if entity_id is not None:
         query = query.filter_by(entity_id=str(entity_id))
-    return query.all()
+    return query.order_by(AuditEvent.id).all()
 
 
 def test_sign_in_with_the_right_password_opens_a_session(client, session):

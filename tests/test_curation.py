@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from html import escape
 
@@ -388,3 +389,22 @@ def test_the_staff_page_shows_everything_about_a_recommendation(staff):
     for expected in ("Investigate attacks on journalists.", rec.document.symbol, "MPX",
                      draft.title, "Two cases opened.", action.title, "Not published"):
         assert expected in body
+
+
+def test_the_page_buttons_carry_the_csrf_token(client, reviewer, app, csrf_enabled):
+    rec = f.recommendation(is_published=False)
+    found = f.assignment(rec, f.institution())
+    db.session.commit()
+    app.config["WTF_CSRF_ENABLED"] = False
+    login(client, reviewer)
+    app.config["WTF_CSRF_ENABLED"] = True
+    body = page(client.get(f"/review/recommendations/{rec.id}"))
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', body).group(1)
+    url = f"/review/recommendations/{rec.id}/publication"
+    assert client.post(url, data={"value": "1"}).status_code == 400
+    assert client.post(url, data={"value": "1", "csrf_token": token}).status_code == 302
+    response = client.post(f"/review/assignments/{found.id}/end",
+                           data={"version": str(found.version), "csrf_token": token})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Recommendation, rec.id).is_published is True

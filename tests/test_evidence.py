@@ -253,14 +253,21 @@ def test_disguised_files_are_refused_with_a_clear_message(client, setting, data,
 
 
 def test_size_limit_from_config(client, app, setting, monkeypatch):
-    monkeypatch.setitem(app.config, "EVIDENCE_MAX_BYTES", 1024)
+    # Small numbers: the test client spools bodies over 500 KB to files it never closes.
+    monkeypatch.setitem(app.config, "EVIDENCE_MAX_BYTES", 20 * 1024)
     login(client, setting["focal_a"])
-    big = PDF + b"%" + b"x" * 2048 + b"\n%%EOF\n"
+    big = PDF + b"%" + b"x" * (20 * 1024) + b"\n%%EOF\n"
     refused = _upload(client, setting["report"], big, "big.pdf")
     assert refused.status_code == 413
-    assert "The file is too large: the limit is" in refused.get_data(as_text=True)
+    assert "The file is too large: the limit is 20 KB." in refused.get_data(as_text=True)
     assert _stored_count() == 0
     assert _upload(client, setting["report"], PDF, "small.pdf").status_code == 302
+
+
+def test_the_default_limit_is_20_megabytes(app):
+    with app.test_request_context():
+        assert evidence.max_bytes() == 20 * 1024 * 1024
+        assert evidence.readable_size(evidence.max_bytes()) == "20 MB"
 
 
 def test_a_request_over_the_apps_limit_gets_the_413_page(client, app, setting, monkeypatch):

@@ -98,6 +98,9 @@ def test_my_institution_lists_what_is_assigned_with_its_due_state(client, world)
     assert rows == ["overdue", "later"]
     assert "Overdue" in html and "Support" in html and "every 12 months" in html
     assert "CAT" in html and "In progress" in html
+    cards = re.findall(r'<span class="stat-number">(\d+)</span>\s*'
+                       r'<span class="stat-label">([^<]+)</span>', html)
+    assert cards == [("1", "overdue"), ("0", "due within 14 days"), ("1", "due later")]
 
 
 @pytest.mark.parametrize("query, expected", [

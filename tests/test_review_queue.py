@@ -29,12 +29,6 @@ from tracker.web.transaction import commit
 PDF = b"%PDF-1.4\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _this_apps_celery(app):
-    """Send e-mail through this app's Celery: tests that build other apps make theirs current."""
-    app.extensions["celery"].set_current()
-
-
 @pytest.fixture
 def office(session):
     inst = factories.institution("REV-A")

@@ -32,7 +32,10 @@ class Actor:
     address: str | None = None
 
 
-_current: contextvars.ContextVar[Actor] = contextvars.ContextVar("audit_actor", default=Actor())
+# Actor is frozen, so sharing one default instance is safe.
+_current: contextvars.ContextVar[Actor] = contextvars.ContextVar(
+    "audit_actor", default=Actor()  # noqa: B039
+)
 
 
 def current_actor() -> Actor:
@@ -97,7 +100,8 @@ def _changes(obj, *, created: bool, deleted: bool) -> dict:
                 continue
             changes[key] = {"after": "[redacted]" if key in REDACTED else _plain(value)}
         elif deleted:
-            value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
+            kept = hist.unchanged or hist.deleted
+            value = kept[0] if kept else None
             changes[key] = {"before": "[redacted]" if key in REDACTED else _plain(value)}
         elif hist.has_changes():
             if key in ("updated_at", "version"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import Celery, Task
-from celery.schedules import crontab
 from flask import Flask
 
 

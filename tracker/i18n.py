@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 SESSION_KEY = "lang"
 
@@ -64,7 +65,7 @@ ENUM_LABELS = {
     },
     "branch": {
         "executive": _l("Executive"),
-        "legislative": _l("Legislative"),
+        "legislative": lazy_pgettext("branch of the State", "Legislative"),
         "judicial": _l("Judicial"),
         "autonomous": _l("Autonomous body"),
         "local": _l("Local government"),

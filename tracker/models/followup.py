@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, JSON, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
-from tracker.models.reference import Institution, Term
 from tracker.models.recommendation import Recommendation
+from tracker.models.reference import Institution, Term
 
 
 class ReportState(enum.StrEnum):
@@ -67,7 +67,9 @@ class ProgressReport(TimestampMixin, VersionedMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     institution_id: Mapped[int] = mapped_column(ForeignKey("institution.id"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     period_start: Mapped[date | None]
@@ -108,7 +110,9 @@ class ReportTransition(db.Model):
     )
     from_state: Mapped[ReportState | None] = mapped_column(enum_column(ReportState, "from_state"))
     to_state: Mapped[ReportState] = mapped_column(enum_column(ReportState, "to_state"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     comment: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[dict | None] = mapped_column(JSON)
@@ -206,7 +210,9 @@ class OfficeAction(TimestampMixin, VersionedMixin, db.Model):
     start_date: Mapped[date]
     end_date: Mapped[date | None]
     is_public: Mapped[bool] = mapped_column(default=False)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
 
     terms: Mapped[list[Term]] = relationship(secondary=office_action_term)
     institutions: Mapped[list[Institution]] = relationship(secondary=office_action_institution)

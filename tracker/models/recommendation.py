@@ -170,7 +170,9 @@ class Assignment(TimestampMixin, VersionedMixin, db.Model):
     next_due: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="assignments")
     institution: Mapped[Institution] = relationship()

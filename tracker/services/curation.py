@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, policy
@@ -312,6 +312,7 @@ def term_options(linked: list[Term] | None = None, *, for_actions: bool = False
     rows = db.session.scalars(
         select(Term).join(Term.vocabulary)
         .where(applies.is_(True), Vocabulary.active.is_(True), Term.active.is_(True))
+        .options(contains_eager(Term.vocabulary))
     ).all()
     grouped: dict[int, tuple[Vocabulary, dict[int, Term]]] = {}
     for term in [*rows, *(linked or [])]:

@@ -19,6 +19,7 @@ import filetype
 from filetype.types.archive import Pdf
 from filetype.types.image import Jpeg, Png
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from tracker import policy
@@ -140,6 +141,13 @@ def clean_filename(name: str | None, kind: FileType) -> str:
     return f"{stem}.{ext}"
 
 
+def readable_size(size: int) -> str:
+    """Write a number of bytes in KB or MB, in the user's number format."""
+    if size >= 1024 * 1024:
+        return format_decimal(size / (1024 * 1024), format="#,##0.#") + " MB"
+    return format_decimal(size / 1024, format="#,##0.#") + " KB"
+
+
 def max_bytes() -> int:
     """Return the largest evidence file accepted, in bytes."""
     return int(current_app.config.get("EVIDENCE_MAX_BYTES", 20 * 1024 * 1024))
@@ -171,10 +179,8 @@ def attach_file(actor, report_id: int, *, filename: str | None, data: bytes,
         raise ServiceError(_l("The file is empty."), field="file")
     limit = max_bytes()
     if len(data) > limit:
-        raise ServiceError(
-            _l("The file is too large: the limit is %(size)s MB.",
-               size=f"{limit / (1024 * 1024):.0f}"),
-            status=413, field="file")
+        raise ServiceError(_l("The file is too large: the limit is %(size)s.",
+                              size=readable_size(limit)), status=413, field="file")
     kind = detect_file_type(data)
     if kind is None:
         raise ServiceError(

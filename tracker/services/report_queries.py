@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from tracker import policy
@@ -160,14 +160,11 @@ def due_counts(user, today: date | None = None) -> dict[str, int]:
     """Count the institution's assigned recommendations overdue, due soon and later."""
     today = today or local_today()
     soon = due_soon_days()
-    base = _institution_assignments(user).subquery()
-    counts = {}
-    for state in DUE_STATES:
-        condition = _due_condition(state, today, soon)
-        counts[state] = db.session.scalar(
-            select(func.count()).select_from(_institution_assignments(user).where(condition)
-                                              .subquery())) or 0
-    counts["total"] = db.session.scalar(select(func.count()).select_from(base)) or 0
+    columns = [func.coalesce(func.sum(case((_due_condition(state, today, soon), 1), else_=0)), 0)
+               for state in DUE_STATES]
+    row = db.session.execute(_institution_assignments(user).with_only_columns(*columns)).one()
+    counts = dict(zip(DUE_STATES, (int(n) for n in row), strict=True))
+    counts["total"] = sum(counts.values())
     return counts
 
 
@@ -313,8 +310,7 @@ class Dashboard:
 def review_dashboard(user, today: date | None = None) -> Dashboard:
     """Count what the office has to review and what it decided this month."""
     today = today or local_today()
-    scope = policy.progress_reports_visible_to(user, select(ProgressReport)) \
-        if policy.can_review_reports(user) else _submitted(user)
+    scope = policy.progress_reports_visible_to(user, select(ProgressReport))
 
     def count(*conditions) -> int:
         return db.session.scalar(select(func.count()).select_from(

@@ -168,7 +168,9 @@ def _seed_terms(seed_dir: Path, vocabularies: dict[str, Vocabulary], report: See
     for number, row in read_rows(path, ("number", "name_en", "name_es")):
         _require(path, number, row, "number", "name_en", "name_es")
         if not row["number"].isdigit():
-            raise SeedError(f"{path.name}, row {number}: goal number '{row['number']}' is not a number")
+            raise SeedError(
+                f"{path.name}, row {number}: goal number '{row['number']}' is not a number"
+            )
         goal = int(row["number"])
         _add_term(vocabularies["sdg"], f"sdg_{goal}", f"{goal}. {row['name_en']}",
                   f"{goal}. {row['name_es']}", goal, existing, report)

@@ -30,7 +30,9 @@ class ForgotPasswordForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    locale = SelectField(_l("Language"), choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")])
+    locale = SelectField(
+        _l("Language"), choices=[SelectChoice("es", "Español"), SelectChoice("en", "English")]
+    )
     digest_opt_out = BooleanField(_l("Do not send me the reminder digest e-mail"))
 
 

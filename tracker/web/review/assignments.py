@@ -112,8 +112,8 @@ def edit_assignment(assignment_id: int):
     form = AssignmentEditForm(obj=found)
     offer_assignment_choices(form)
     if not form.validate_on_submit():
-        return render_template("review/assignments/edit.html", form=form, assignment=found,
-                               button=ButtonForm(formdata=None)), status_of(form)
+        return render_template("review/assignments/edit.html", form=form, assignment=found
+                               ), status_of(form)
     _saved, error = run(assignments.update_assignment, current_user, found.id, _terms(form),
                    form.version.data)
     if error is None:
@@ -126,8 +126,8 @@ def edit_assignment(assignment_id: int):
         form = AssignmentEditForm(formdata=None, obj=found)
         offer_assignment_choices(form)
     show_error(form, error)
-    return render_template("review/assignments/edit.html", form=form, assignment=found,
-                           button=ButtonForm(formdata=None)), error.status
+    return render_template("review/assignments/edit.html", form=form, assignment=found
+                           ), error.status
 
 
 @bp.post("/assignments/<int:assignment_id>/end")

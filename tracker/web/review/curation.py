@@ -39,6 +39,7 @@ from tracker.models import (
     ImplementationStatus,
     Recommendation,
     RecommendationType,
+    Term,
     UprPosition,
 )
 from tracker.services import assessments, assignments, curation, office_actions
@@ -246,7 +247,8 @@ def load_recommendation(rec_id: int) -> Recommendation:
         select(Recommendation).where(Recommendation.id == rec_id)
         .options(joinedload(Recommendation.document).joinedload(Document.mechanism),
                  selectinload(Recommendation.recommending_states),
-                 selectinload(Recommendation.terms))) if 0 < rec_id < 2**31 else None
+                 selectinload(Recommendation.terms).joinedload(Term.vocabulary))
+    ) if 0 < rec_id < 2**31 else None
     if rec is None:
         abort(404)
     return rec
@@ -272,7 +274,7 @@ def render_recommendation(rec_id: int, *, assign_form=None, assess_form=None,
         assignments=assignments.assignments_of(current_user, rec.id),
         history=assessments.history(rec.id), reports=reports,
         actions=office_actions.actions_supporting(current_user, rec.id),
-        assign_form=assign_form, assess_form=assess_form, button=ButtonForm(formdata=None),
+        assign_form=assign_form, assess_form=assess_form,
         report_endpoint=_report_endpoint()), status
 
 
