@@ -187,6 +187,15 @@ def login(client, user, password=None):
     )
 
 
+def choose_language(client, lang: str) -> None:
+    """Pick the interface language for the following requests, as the language switcher does.
+
+    Spanish is the default; signing in afterwards keeps the choice.
+    """
+    with client.session_transaction() as browser_session:
+        browser_session["lang"] = lang
+
+
 @pytest.fixture
 def csrf_enabled(app, monkeypatch):
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

@@ -279,7 +279,7 @@ def test_merging_into_itself_or_across_vocabularies_is_refused(client, session, 
     session.refresh(source)
     assert source.active and source.merged_into_id is None
     assert _linked(session, recommendation_term, "recommendation_id", source.id) == [rec.id]
-    with pytest.raises(ServiceError, match="same vocabulary"):
+    with pytest.raises(ServiceError, match="del mismo vocabulario"):  # default locale: Spanish
         reference.merge_terms(admin, source.id, foreign.id)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import event, insert, select
 
 from tests import factories as f
@@ -17,7 +18,8 @@ from tracker.models import (
     Recommendation,
     Role,
 )
-from tracker.services import assignments, curation
+from tracker.services import assignments
+from tracker.services import curation_queries as queries
 from tracker.services.assignments import add_months, local_today, next_due_after
 
 
@@ -106,11 +108,13 @@ def test_bad_assignment_input_is_explained_and_nothing_saved(staff):
 def test_the_service_refuses_inactive_institutions_and_odd_rhythms(session, reviewer):
     rec = f.recommendation()
     retired = f.institution(active=False)
-    with pytest.raises(assignments.ServiceError, match="no longer active"):
-        assignments.assign(reviewer, rec.id, [retired.id], assignments.AssignmentTerms())
-    with pytest.raises(assignments.ServiceError, match="1, 3, 6 or 12"):
-        assignments.assign(reviewer, rec.id, [f.institution().id],
-                           assignments.AssignmentTerms(rhythm_months=2))
+    # Outside a request the messages are in the default language; this reviewer reads English.
+    with force_locale("en"):
+        with pytest.raises(assignments.ServiceError, match="no longer active"):
+            assignments.assign(reviewer, rec.id, [retired.id], assignments.AssignmentTerms())
+        with pytest.raises(assignments.ServiceError, match="1, 3, 6 or 12"):
+            assignments.assign(reviewer, rec.id, [f.institution().id],
+                               assignments.AssignmentTerms(rhythm_months=2))
     focal = f.user(Role.FOCAL_POINT)
     with pytest.raises(assignments.ServiceError) as refused:
         assignments.assign(focal, rec.id, [f.institution().id], assignments.AssignmentTerms())
@@ -276,7 +280,7 @@ def test_bulk_assign_is_set_based(session, reviewer):
     event.listen(engine, "before_cursor_execute", listener)
     try:
         result = assignments.bulk_assign(
-            reviewer, curation.matching_ids(reviewer, curation.ReviewFilters(document_id=doc.id)),
+            reviewer, queries.matching_ids(reviewer, queries.ReviewFilters(document_id=doc.id)),
             [inst.id], assignments.AssignmentTerms(rhythm_months=12))
     finally:
         event.remove(engine, "before_cursor_execute", listener)

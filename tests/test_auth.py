@@ -176,3 +176,24 @@ def test_passwords_are_stored_as_argon2_hashes(session):
     admin = accounts.create_admin("first@example.org", "First", "lantern river copper tide")
     assert admin.password_hash.startswith("$argon2id$")
     assert "lantern" not in admin.password_hash
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_signed_in_pages_are_never_cached(client):
+    login(client, factories.user(Role.REVIEWER))
+    assert "no-store" in client.get("/account").headers["Cache-Control"]
+
+
+def test_no_page_carries_an_inline_script():
+    from pathlib import Path
+
+    for template in (Path(__file__).resolve().parent.parent / "templates").rglob("*.html"):
+        text = template.read_text()
+        assert "<script>" not in text and " onclick=" not in text, template

@@ -194,7 +194,7 @@ def test_upload_stores_the_file_with_its_checksum_and_serves_it_to_the_instituti
     assert stored.sha256 == hashlib.sha256(PDF).hexdigest() and stored.data == PDF
 
     page = client.get(f"/my-institution/reports/{report.id}").get_data(as_text=True)
-    assert "Signed minutes" in page and "Private" in page
+    assert "Signed minutes" in page and ">Privado</span>" in page  # the focal point reads Spanish
 
     got = client.get(f"/files/evidence/{item.id}")
     assert got.status_code == 200 and got.data == PDF
@@ -248,7 +248,7 @@ def test_disguised_files_are_refused_with_a_clear_message(client, setting, data,
     login(client, setting["focal_a"])
     refused = _upload(client, setting["report"], data, filename)
     assert refused.status_code == 415
-    assert "not one of the accepted types" in refused.get_data(as_text=True)
+    assert "no es de ninguno de los tipos aceptados" in refused.get_data(as_text=True)
     assert _stored_count() == 0
 
 
@@ -259,7 +259,8 @@ def test_size_limit_from_config(client, app, setting, monkeypatch):
     big = PDF + b"%" + b"x" * (20 * 1024) + b"\n%%EOF\n"
     refused = _upload(client, setting["report"], big, "big.pdf")
     assert refused.status_code == 413
-    assert "The file is too large: the limit is 20 KB." in refused.get_data(as_text=True)
+    assert ("El archivo es demasiado grande: el límite es 20 KB."
+            in refused.get_data(as_text=True))
     assert _stored_count() == 0
     assert _upload(client, setting["report"], PDF, "small.pdf").status_code == 302
 
@@ -275,7 +276,7 @@ def test_a_request_over_the_apps_limit_gets_the_413_page(client, app, setting, m
     login(client, setting["focal_a"])
     response = _upload(client, setting["report"], PDF + b"x" * 8192, "huge.pdf")
     assert response.status_code == 413
-    assert "The file is too large" in response.get_data(as_text=True)
+    assert "El archivo es demasiado grande" in response.get_data(as_text=True)
     assert _stored_count() == 0
 
 

@@ -132,7 +132,7 @@ def test_home_numbers_follow_the_locale(client, session, monkeypatch):
 def test_list_shows_every_published_recommendation_and_no_unpublished_one(client, catalogue):
     html = page(client, "/recommendations")
     assert shown(html) == VISIBLE
-    assert "Showing 1–4 of 4" in html
+    assert "Mostrando 1–4 de 4" in html  # the default visitor reads Spanish
     assert catalogue["recs"]["R-HIDDEN"].text not in html
 
 
@@ -212,7 +212,7 @@ def test_text_search_ignores_case_and_accents(client, catalogue, q, expected):
 def test_text_search_never_finds_unpublished_recommendations(client, catalogue):
     html = page(client, "/recommendations?q=unpublished")
     assert shown(html) == set()
-    assert "Showing" not in html
+    assert "Mostrando" not in html
 
 
 def test_pagination_pages_through_results_in_document_date_order(client, session, app, monkeypatch):
@@ -223,13 +223,13 @@ def test_pagination_pages_through_results_in_document_date_order(client, session
 
     first = page(client, "/recommendations?status=in_progress")
     assert shown(first) == {"P-2021", "P-2019"}
-    assert "Showing 1–2 of 5" in first
+    assert "Mostrando 1–2 de 5" in first
     assert re.search(r'href="/recommendations\?status=in_progress" aria-current="page"', first)
     assert 'href="/recommendations?status=in_progress&amp;page=3"' in first  # filters kept
 
     last = page(client, "/recommendations?status=in_progress&page=3")
     assert shown(last) == {"P-2013"}
-    assert "Showing 5–5 of 5" in last
+    assert "Mostrando 5–5 de 5" in last
     assert 'href="/recommendations?status=in_progress&amp;page=3" aria-current="page"' in last
 
     assert shown(page(client, "/recommendations?status=in_progress&page=2")) == {"P-2017", "P-2015"}

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from tests import factories
-from tests.conftest import login
+from tests.conftest import choose_language, login
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -86,6 +86,7 @@ def _count_reports() -> int:
 
 
 def test_my_institution_lists_what_is_assigned_with_its_due_state(client, world):
+    choose_language(client, "en")
     login(client, world.focal_a)
     page = client.get("/my-institution/")
     assert page.status_code == 200
@@ -127,6 +128,7 @@ def test_my_institution_filters_by_mechanism(client, world):
 
 def test_my_institution_pages_and_does_not_query_per_row(client, world, app, monkeypatch):
     monkeypatch.setitem(app.config, "PAGE_SIZE", 3)
+    choose_language(client, "en")
     login(client, world.focal_a)
 
     def statements_for_page() -> int:
@@ -169,6 +171,7 @@ def test_the_workspace_is_for_focal_points_only(client, world):
 
 
 def test_focal_point_creates_a_draft_on_assigned_recommendations(client, world, session):
+    choose_language(client, "en")
     login(client, world.focal_a)
     form = _text(client.get(f"/my-institution/reports/new?rec={world.rec_a1.id}"))
     assert world.rec_a1.reference in form and world.rec_b.reference not in form
@@ -203,7 +206,9 @@ def test_a_crafted_post_with_another_institutions_recommendation_saves_nothing(
         refused = client.post("/my-institution/reports/new",
                               data=_form([world.rec_a1, foreign]))
         assert refused.status_code == 400
-        assert "only report on recommendations assigned to your institution" in _text(refused)
+        # Ana reads Spanish, the default.
+        assert "Solo puede informar sobre recomendaciones asignadas a su institución" in _text(
+            refused)
     assert _count_reports() == 0
     with pytest.raises(ServiceError) as exc:
         factories.progress_report(world.focal_a, [world.rec_b])
@@ -218,15 +223,15 @@ def test_a_form_with_mistakes_keeps_what_was_typed(client, world):
         period_start="2024-06-01", period_end="2024-01-31"))
     assert bad.status_code == 400
     html = _text(bad)
-    assert "The period cannot end before it starts." in html
+    assert "El período no puede terminar antes de comenzar." in html  # in Ana's Spanish
     assert 'value="Mesa interinstitucional"' in html
     assert "Texto *largo* escrito</textarea>" in html
     assert re.search(rf'value="{world.rec_a2.id}"\s+checked', html)
     assert 'value="2024-06-01"' in html
     missing = client.post("/my-institution/reports/new", data=_form([world.rec_a1], title=""))
-    assert missing.status_code == 400 and "Give the report a title." in _text(missing)
+    assert missing.status_code == 400 and "Asigne un título al informe." in _text(missing)
     no_recs = client.post("/my-institution/reports/new", data=_form([]))
-    assert no_recs.status_code == 400 and "Choose at least one recommendation." in _text(no_recs)
+    assert no_recs.status_code == 400 and "Elija al menos una recomendación." in _text(no_recs)
     assert _count_reports() == 0
 
 
@@ -248,7 +253,7 @@ def test_edit_a_draft_and_a_concurrent_save_gets_409(client, world, session):
         version=str(seen_version)))
     assert second.status_code == 409
     html = _text(second)
-    assert "Someone else changed this record" in html
+    assert "Otra persona cambió este registro" in html  # Ana reads Spanish
     assert "My long text" in html  # what the user typed is still there to copy
     session.refresh(report)
     assert report.title == "First save"
@@ -268,7 +273,7 @@ def test_submit_then_editing_or_submitting_again_is_refused(client, world, sessi
     version = report.version
     edit = client.post(f"/my-institution/reports/{report.id}/edit",
                        data=_form([world.rec_a1], title="Changed later", version=str(version)))
-    assert edit.status_code == 409 and "can no longer be changed" in _text(edit)
+    assert edit.status_code == 409 and "ya no se puede modificar" in _text(edit)  # in Spanish
     assert client.get(f"/my-institution/reports/{report.id}/edit").status_code == 409
     again = client.post(f"/my-institution/reports/{report.id}/submit", data={"version": version})
     assert again.status_code == 409
@@ -289,9 +294,10 @@ def test_returned_report_shows_comments_and_can_be_resubmitted(client, world, se
                           comment="Attach the signed protocol, please.")
     login(client, world.focal_a)
     page = _text(client.get(f"/my-institution/reports/{report.id}"))
-    assert "Returned for changes: the office's comments" in page
+    # Ana reads the page in Spanish, the default.
+    assert "Devuelto para cambios: comentarios de la oficina" in page
     assert "Attach the signed protocol, please." in page
-    assert page.index("Attach the signed protocol") < page.index("What was done")
+    assert page.index("Attach the signed protocol") < page.index("Lo que se hizo")
 
     edited = client.post(f"/my-institution/reports/{report.id}/edit", data=_form(
         [world.rec_a1], title="Protocol v2", version=str(report.version)))
@@ -308,7 +314,7 @@ def test_returned_report_shows_comments_and_can_be_resubmitted(client, world, se
     assert titles == ["Protocol v1", "Protocol v1", "Protocol v1", "Protocol v2"]
 
     history = _text(client.get(f"/my-institution/reports/{report.id}"))
-    assert "Submitted again" in history and "Protocol v1" in history
+    assert "Enviado nuevamente" in history and "Protocol v1" in history
     assert "Attach the signed protocol, please." in history
 
 
@@ -340,6 +346,7 @@ def test_lists_have_a_tab_per_state_with_counts(client, world, session):
     draft = factories.progress_report(world.focal_a, [world.rec_a1], title="Still a draft")
     sent = factories.progress_report(world.focal_a, [world.rec_a2], title="Already sent")
     reports.submit_report(world.focal_a, sent.id, sent.version)
+    choose_language(client, "en")
     login(client, world.focal_a)
     drafts = _text(client.get("/my-institution/reports?state=draft"))
     assert draft.title in drafts and sent.title not in drafts
@@ -353,6 +360,7 @@ def test_lists_have_a_tab_per_state_with_counts(client, world, session):
 
 def test_another_institution_never_sees_a_draft(client, world, session):
     report = factories.progress_report(world.focal_a, [world.rec_a1], title="A's secret draft")
+    choose_language(client, "en")
     login(client, world.focal_b)
     for url in (f"/my-institution/reports/{report.id}",
                 f"/my-institution/reports/{report.id}/edit"):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
-from tests.conftest import login
+from tests.conftest import choose_language, login
 from tracker.extensions import db
 from tracker.models import (
     AuditEvent,
@@ -70,6 +70,7 @@ def test_queue_lists_submitted_reports_oldest_first_with_filters(client, office,
     other = submitted(office["outsider"], [office["rec_other"]], "Other institution", days_ago=5)
     factories.progress_report(office["author"], [office["rec"]], title="Just a draft")
     commit()
+    choose_language(client, "en")
     login(client, office["reviewer"])
     html = _text(client.get("/review/reports/"))
     assert "Just a draft" not in html
@@ -93,6 +94,7 @@ def test_dashboard_counts(client, office, session):
     reports.approve_report(office["reviewer"], done.id, done.version,
                            visibility=ReportVisibility.INTERNAL)
     commit()
+    choose_language(client, "en")
     login(client, office["reviewer"])
     html = _text(client.get("/review/"))
     numbers = re.findall(r'<span class="stat-number">([^<]+)</span>\s*'
@@ -129,6 +131,7 @@ def test_review_page_shows_everything_including_private_evidence(client, office,
                       is_public=True, label="Press release")
     reports.submit_report(office["author"], report.id, report.version)
     commit()
+    choose_language(client, "en")
     login(client, office["reviewer"])
     html = _text(client.get(f"/review/reports/{report.id}"))
     assert "<strong>12</strong> shelters" in html
@@ -199,7 +202,8 @@ def test_return_needs_a_comment_and_tells_the_author(client, office, session, ma
     refused = client.post(f"/review/reports/{report.id}/decision",
                           data={"decision": "return", "comment": "  ", "version": report.version})
     assert refused.status_code == 400
-    assert "a comment is required to return a report" in _text(refused)
+    # Rita reads Spanish, the default.
+    assert "para devolver un informe se requiere un comentario" in _text(refused)
     session.refresh(report)
     assert report.state == ReportState.SUBMITTED and len(report.transitions) == 2
 
@@ -222,7 +226,7 @@ def test_deciding_twice_or_deciding_a_draft_is_refused(client, office, session):
     assert client.post(f"/review/reports/{report.id}/decision", data=form).status_code == 302
     again = client.post(f"/review/reports/{report.id}/decision", data=form)
     assert again.status_code == 409
-    assert "already been decided" in _text(again)
+    assert "Ya se tomó una decisión sobre este informe" in _text(again)  # Rita reads Spanish
     other = client.post(f"/review/reports/{report.id}/decision",
                         data={"decision": "return", "comment": "No", "version": report.version})
     assert other.status_code == 409
@@ -233,7 +237,7 @@ def test_deciding_twice_or_deciding_a_draft_is_refused(client, office, session):
     commit()
     early = client.post(f"/review/reports/{draft.id}/decision",
                         data={"decision": "approve_public", "version": draft.version})
-    assert early.status_code == 409 and "still a draft" in _text(early)
+    assert early.status_code == 409 and "sigue siendo un borrador" in _text(early)
     session.refresh(draft)
     assert draft.state == ReportState.DRAFT
 

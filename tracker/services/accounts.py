@@ -156,6 +156,18 @@ def send_invitation(user: User, actor: User) -> None:
                        "invitation", link=link, inviter=actor)
 
 
+def resend_invitation(actor: User, user_id: int) -> User:
+    """Send a new set-password link to an account that has not chosen a password yet."""
+    from tracker import policy
+
+    user = _get_user(user_id)
+    if not policy.can_resend_invitation(actor, user):
+        raise ServiceError(_l("You may not send an invitation to this account."), status=403)
+    send_invitation(user, actor)
+    audit.record(db.session, "invitation_resent", "app_user", user.id)
+    return user
+
+
 def set_password(user: User, password: str) -> None:
     """Set a new password after checking the strength rule; sign out other sessions."""
     problems = password_problems(password, user.email)

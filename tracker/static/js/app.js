@@ -26,5 +26,19 @@
     apply();
   }
 
+  // "Tick all" on the office's recommendation list ticks every box of the bulk form.
+  function tickAll() {
+    var all = document.getElementById("tick-all");
+    if (!all) {
+      return;
+    }
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="ids"][form="bulk-form"]').forEach(function (box) {
+        box.checked = all.checked;
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", narrowDocuments);
+  document.addEventListener("DOMContentLoaded", tickAll);
 })();

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from tracker import audit, policy
+from tracker import policy
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import Role, User
@@ -148,11 +148,7 @@ def resend_invitation(user_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
 
-    def resend():
-        accounts.send_invitation(user, current_user)
-        audit.record(db.session, "invitation_resent", "app_user", user.id)
-
-    _saved, error = run(resend)
+    _saved, error = run(accounts.resend_invitation, current_user, user.id)
     if error is not None:
         flash(str(error.message), "danger")
         user = get_or_404(User, user_id)

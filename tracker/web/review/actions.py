@@ -21,7 +21,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from tracker import policy
 from tracker.models import OfficeAction, OfficeActionKind
-from tracker.services import curation, office_actions
+from tracker.services import curation_queries as queries
+from tracker.services import office_actions
 from tracker.services.errors import ConflictError, ServiceError
 from tracker.services.markdown import render_markdown
 from tracker.web.access import require
@@ -73,11 +74,11 @@ class ActionFilterForm(Form):
 
 def _offer_choices(form, action: OfficeAction | None = None) -> list:
     form.kind.choices = enum_choices("action_kind", OfficeActionKind, _("— choose —"))
-    institutions = curation.institution_options(active_only=True)
+    institutions = queries.institution_options(active_only=True)
     linked = [i for i in (action.institutions if action else []) if not i.active]
     form.institution_ids.choices = [SelectChoice(str(i.id), f"{i.acronym} · {i.name}")
                                     for i in [*institutions, *linked]]
-    groups = curation.term_options(list(action.terms) if action else None, for_actions=True)
+    groups = queries.term_options(list(action.terms) if action else None, for_actions=True)
     # OHCHR's own lists first, the required pillars leading; then any other vocabulary.
     first = (office_actions.PILLAR_VOCABULARY, "shift", "spotlight")
     return sorted(groups, key=lambda g: first.index(g[0].code) if g[0].code in first else 3)
@@ -118,7 +119,7 @@ def actions():
         SelectChoice(str(t.id), t.name) for t in office_actions.pillar_options()]
     form.institution.choices = [SelectChoice("", _("Any institution"))] + [
         SelectChoice(str(i.id), f"{i.acronym} · {i.name}")
-        for i in curation.institution_options()]
+        for i in queries.institution_options()]
     form.kind.choices = enum_choices("action_kind", OfficeActionKind, _("Any kind"))
     form.validate()
     kind = form.kind.data if form.kind.data in {k.value for k in OfficeActionKind} else None

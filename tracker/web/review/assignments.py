@@ -13,7 +13,8 @@ from wtforms.validators import DataRequired, Optional
 
 from tracker import policy
 from tracker.models import REPORTING_RHYTHMS, AssignmentRole
-from tracker.services import assignments, curation
+from tracker.services import assignments
+from tracker.services import curation_queries as queries
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.review import bp
@@ -66,7 +67,7 @@ def offer_assignment_choices(form) -> None:
     if "institution_ids" in form._fields:
         form.institution_ids.choices = [
             SelectChoice(str(i.id), f"{i.acronym} · {i.name}")
-            for i in curation.institution_options(active_only=True)]
+            for i in queries.institution_options(active_only=True)]
 
 
 def _terms(form) -> assignments.AssignmentTerms:
@@ -153,19 +154,19 @@ def bulk_assign():
     offer_assignment_choices(form)
     if not form.validate_on_submit():
         return render_list(form, 400)
-    filters = curation.parse_filters(request.args)
+    filters = queries.parse_filters(request.args)
     if form.scope.data == "all":
         if filters.is_empty:
             form.scope.errors = [_("Filter the list first: assigning every recommendation at "
                                    "once is not allowed.")]
             return render_list(form, 400)
-        ids, scope = curation.matching_ids(current_user, filters), {"filters": filters.as_args()}
+        ids, scope = queries.matching_ids(current_user, filters), {"filters": filters.as_args()}
     else:
         if not form.ids.data:
             form.scope.errors = [_("Tick at least one recommendation, or choose all that "
                                    "match the filters.")]
             return render_list(form, 400)
-        ids, scope = curation.chosen_ids(current_user, form.ids.data), {"ids": form.ids.data}
+        ids, scope = queries.chosen_ids(current_user, form.ids.data), {"ids": form.ids.data}
     result, error = run(assignments.bulk_assign, current_user, ids, form.institution_ids.data,
                         _terms(form), scope)
     if error is not None:

@@ -43,6 +43,7 @@ from tracker.models import (
     UprPosition,
 )
 from tracker.services import assessments, assignments, curation, office_actions
+from tracker.services import curation_queries as queries
 from tracker.services.errors import ConflictError, ServiceError
 from tracker.web.access import require
 from tracker.web.helpers import language_name
@@ -167,7 +168,7 @@ class RecommendationForm(FlaskForm):
 
 def _offer_document_choices(form, prefix: str = "") -> None:
     getattr(form, f"{prefix}mechanism_id").choices = [SelectChoice("", _("— choose —"))] + [
-        SelectChoice(str(m.id), f"{m.acronym} · {m.name}") for m in curation.mechanism_options()]
+        SelectChoice(str(m.id), f"{m.acronym} · {m.name}") for m in queries.mechanism_options()]
 
 
 def _offer_recommendation_choices(form, rec: Recommendation | None = None) -> list:
@@ -179,8 +180,8 @@ def _offer_recommendation_choices(form, rec: Recommendation | None = None) -> li
     form.type.choices = enum_choices("type", RecommendationType)
     form.upr_position.choices = enum_choices("upr_position", UprPosition, _("— none —"))
     form.state_ids.choices = [SelectChoice(str(c.id), c.name)
-                              for c in curation.country_options()]
-    return curation.term_options(list(rec.terms) if rec is not None else None)
+                              for c in queries.country_options()]
+    return queries.term_options(list(rec.terms) if rec is not None else None)
 
 
 def _fill_recommendation_form(form, rec: Recommendation) -> None:
@@ -220,16 +221,16 @@ def render_list(bulk_form=None, status: int = 200):
     """Draw the staff list of recommendations with its filters and bulk-assignment form."""
     from tracker.web.review.assignments import BulkAssignForm, offer_assignment_choices
 
-    filters = curation.parse_filters(request.args)
-    result = curation.search(current_user, filters, page=request.args.get("page", 1, type=int),
+    filters = queries.parse_filters(request.args)
+    result = queries.search(current_user, filters, page=request.args.get("page", 1, type=int),
                              per_page=current_app.config.get("PAGE_SIZE", 25))
     if bulk_form is None:
         bulk_form = BulkAssignForm(formdata=None)
         offer_assignment_choices(bulk_form)
     return render_template(
         "review/curation/list.html", filters=filters, result=result, bulk_form=bulk_form,
-        mechanisms=curation.mechanism_options(), documents=curation.document_options(filters),
-        institutions=curation.institution_options(), term_groups=curation.term_options(),
+        mechanisms=queries.mechanism_options(), documents=queries.document_options(filters),
+        institutions=queries.institution_options(), term_groups=queries.term_options(),
         statuses=list(ImplementationStatus)), status
 
 
@@ -270,7 +271,7 @@ def render_recommendation(rec_id: int, *, assign_form=None, assess_form=None,
         set_version(assess_form, rec.version)
     offer_assessment_choices(assess_form, reports)
     return render_template(
-        "review/curation/detail.html", rec=rec, term_groups=curation.linked_terms(rec),
+        "review/curation/detail.html", rec=rec, term_groups=queries.linked_terms(rec),
         assignments=assignments.assignments_of(current_user, rec.id),
         history=assessments.history(rec.id), reports=reports,
         actions=office_actions.actions_supporting(current_user, rec.id),
