@@ -30,6 +30,7 @@ class Timing:
     queries: int | None = None
     size_kb: float | None = None
     error: str | None = None
+    timed_out: bool = False
 
     @property
     def median(self) -> float:
@@ -42,6 +43,51 @@ class Timing:
             return math.nan
         ordered = sorted(self.times_ms)
         return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+class StatementTimeout:
+    """Stop any SQL statement running longer than ``seconds`` (the benchmark's, not the app's).
+
+    A page that would take minutes is reported as stopped rather than holding the run up:
+    PostgreSQL gets ``statement_timeout``; SQLite a progress handler that interrupts.
+    Pooled connections are dropped on entry and exit so that only the timed requests see it.
+    """
+
+    def __init__(self, engine, seconds: float) -> None:
+        self.engine = engine
+        self.seconds = seconds
+        self.deadline = math.inf
+
+    def _on_connect(self, dbapi_connection, _record) -> None:
+        if self.engine.dialect.name == "sqlite":
+            dbapi_connection.set_progress_handler(self._expired, 20_000)
+        else:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET statement_timeout = {int(self.seconds * 1000)}")
+            dbapi_connection.commit()
+
+    def _expired(self) -> int:
+        return 1 if time.perf_counter() > self.deadline else 0
+
+    def _on_execute(self, *_args) -> None:
+        self.deadline = time.perf_counter() + self.seconds
+
+    def __enter__(self) -> StatementTimeout:
+        self.engine.dispose()
+        event.listen(self.engine, "connect", self._on_connect)
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(self.engine, "connect", self._on_connect)
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+        self.engine.dispose()
+
+
+def stopped_by_timeout(exc: BaseException) -> bool:
+    """Whether an error is the statement timeout's (SQLite 'interrupted', PostgreSQL 57014)."""
+    text = str(exc).lower()
+    return "interrupted" in text or "statement timeout" in text
 
 
 class QueryCounter:
@@ -62,21 +108,31 @@ class QueryCounter:
         event.remove(self.engine, "before_cursor_execute", self._on_execute)
 
 
-def time_page(client, engine, case: Case, repeat: int, warmup: int) -> Timing:
-    """GET a URL ``warmup`` times (counting the queries of the first), then time it."""
+def time_page(client, engine, case: Case, repeat: int, warmup: int, budget: float) -> Timing:
+    """GET a URL ``warmup`` times (counting the queries of the first), then time it.
+
+    The first request's time counts as a sample when it alone exceeds the budget; timing
+    stops once the samples add up to ``budget`` seconds (at least one is kept).
+    """
     timing = Timing(case.label, case.url)
     try:
         with QueryCounter(engine) as counter:
+            start = time.perf_counter()
             response = client.get(case.url)
             body = response.get_data()
+            first = time.perf_counter() - start
             response.close()
         timing.queries, timing.status = counter.count, response.status_code
         timing.size_kb = len(body) / 1024
         if response.status_code != 200:
             timing.error = f"HTTP {response.status_code}"
             return timing
+        if first > budget:
+            timing.times_ms.append(first * 1000)
+            return timing
         for _ in range(max(0, warmup - 1)):
             client.get(case.url).close()
+        spent = 0.0
         for _ in range(repeat):
             start = time.perf_counter()
             response = client.get(case.url)
@@ -84,9 +140,16 @@ def time_page(client, engine, case: Case, repeat: int, warmup: int) -> Timing:
             elapsed = time.perf_counter() - start
             response.close()
             timing.times_ms.append(elapsed * 1000)
+            spent += elapsed
+            if spent > budget:
+                break
     except Exception as exc:  # a benchmark reports a broken page and goes on
-        timing.error = f"{type(exc).__name__}: {exc}"
-        traceback.print_exc()
+        if stopped_by_timeout(exc):
+            timing.timed_out = True
+            timing.error = "stopped by the statement timeout"
+        else:
+            timing.error = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
     return timing
 
 

@@ -30,7 +30,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import dataset  # noqa: E402
-from measure import Case, Timing, ms, table, time_call, time_page  # noqa: E402
+from measure import (  # noqa: E402
+    Case,
+    StatementTimeout,
+    Timing,
+    ms,
+    table,
+    time_call,
+    time_page,
+)
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 # --- targets ----------------------------------------------------------------------------------
@@ -61,6 +69,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"timed requests per page (default {FULL_REPEAT})")
     parser.add_argument("--warmup", type=int, default=2,
                         help="untimed requests per page first (default 2)")
+    parser.add_argument("--statement-timeout", type=float, default=60.0,
+                        help="stop any SQL statement of a timed page after this many "
+                             "seconds and report the page as stopped (default 60)")
+    parser.add_argument("--page-budget", type=float, default=120.0,
+                        help="stop repeating a page once its timed requests add up to this "
+                             "many seconds (default 120; at least one is kept)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a fast run: size {QUICK_SIZE:,}, repeat {QUICK_REPEAT}")
     parser.add_argument("--assignments", type=int, default=5_000,
@@ -265,11 +279,14 @@ def time_pages(app, fx: dataset.Fixture, args) -> list[Timing]:
         engine = db.engine
     by_who = clients(app, fx)
     results = []
-    for case in page_cases(fx):
-        timing = time_page(by_who[case.who], engine, case, args.repeat, args.warmup)
-        results.append(timing)
-        shown = timing.error or f"median {ms(timing.median)} ms, p95 {ms(timing.p95)} ms"
-        log(f"  {case.label}: {shown}")
+    with StatementTimeout(engine, args.statement_timeout):
+        for case in page_cases(fx):
+            timing = time_page(by_who[case.who], engine, case, args.repeat, args.warmup,
+                               args.page_budget)
+            results.append(timing)
+            shown = timing.error or (f"median {ms(timing.median)} ms, p95 {ms(timing.p95)} ms"
+                                     f" ({len(timing.times_ms)} timed)")
+            log(f"  {case.label}: {shown}")
     return results
 
 
@@ -304,11 +321,11 @@ def time_operations(app, fx: dataset.Fixture, info: dataset.BuildInfo, upr_file:
         (r for r in read_upr_info(upr_file) if isinstance(r, RecommendationRecord)),
         REIMPORT_ROWS))
     changed = [dataclasses.replace(r, themes=[*r.themes, REIMPORT_THEME]) for r in records]
-    for label, batch in (("unchanged (all skipped)", records),
+    for label, batch in (("unchanged", records),
                          ("with a theme added (all updated)", changed)):
         with app.app_context():
             def run(batch=batch):
-                result = import_records(batch, actor_id=fx.reviewer_id, publish=True)
+                result = import_records(batch, actor_id=fx.reviewer_id)
                 db.session.commit()
                 return result
 
@@ -347,9 +364,11 @@ def time_operations(app, fx: dataset.Fixture, info: dataset.BuildInfo, upr_file:
 # --- the report -------------------------------------------------------------------------------
 
 
-def verdict(timing: Timing) -> str:
+def verdict(timing: Timing, timeout: float) -> str:
+    if timing.timed_out:
+        return f"SLOW (a query ran > {timeout:.0f} s and was stopped)"
     if timing.error:
-        return "ERROR"
+        return f"ERROR ({timing.error})"
     ok = timing.median <= PAGE_MEDIAN_TARGET_MS and timing.p95 <= PAGE_P95_TARGET_MS
     return "OK" if ok else "SLOW"
 
@@ -378,14 +397,15 @@ def report(database: Database, args, info, counts, pages, ops, started: float) -
     log("Rows")
     log(table(["table", "rows"], [[k, f"{v:,}"] for k, v in counts.items()], right={1}))
     log("")
-    log("Pages (Flask test client: routing, queries, templates; times in ms)")
+    log("Pages (Flask test client: routing, queries, templates; times in ms; n = timed "
+        "requests)")
     log(table(
-        ["page", "median", "p95", "min", "queries", "KB", "verdict"],
+        ["page", "median", "p95", "min", "n", "queries", "KB", "verdict"],
         [[t.label, ms(t.median), ms(t.p95), ms(min(t.times_ms)) if t.times_ms else "—",
-          str(t.queries) if t.queries is not None else "—",
+          str(len(t.times_ms)), str(t.queries) if t.queries is not None else "—",
           f"{t.size_kb:.0f}" if t.size_kb is not None else "—",
-          verdict(t) + (f" ({t.error})" if t.error else "")] for t in pages],
-        right={1, 2, 3, 4, 5}))
+          verdict(t, args.statement_timeout)] for t in pages],
+        right={1, 2, 3, 4, 5, 6}))
     log("")
     log("Operations (services called directly, commit included)")
     log(table(
@@ -393,7 +413,8 @@ def report(database: Database, args, info, counts, pages, ops, started: float) -
         [[o.label, f"{o.seconds:.2f}", f"{o.rows:,}", f"{o.rows / o.seconds:,.0f}", o.target,
           "OK" if o.ok else "SLOW", o.note] for o in ops],
         right={1, 2, 3}))
-    slow = [t.label for t in pages if verdict(t) != "OK"] + [o.label for o in ops if not o.ok]
+    slow = [t.label for t in pages if verdict(t, args.statement_timeout) != "OK"]
+    slow += [o.label for o in ops if not o.ok]
     log("")
     log(f"{len(slow)} of {len(pages) + len(ops)} measurements missed their target"
         + (": " + "; ".join(slow) if slow else "."))

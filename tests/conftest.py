@@ -89,7 +89,9 @@ def app(database_url, tmp_path_factory):
         seed_reference_data()
         db.session.commit()
         db.session.remove()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 @pytest.fixture

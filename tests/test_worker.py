@@ -25,6 +25,10 @@ def worker_app(app, database_url):
         }
     )
     yield redis_app
+    with redis_app.app_context():
+        from tracker.extensions import db
+
+        db.engine.dispose()
     # Creating an app makes its Celery the default; give the suite's eager one back.
     app.extensions["celery"].set_default()
     app.extensions["celery"].set_current()

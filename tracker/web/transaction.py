@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy.orm.exc import StaleDataError
+
 from tracker.extensions import db
+from tracker.services.errors import ConflictError, ServiceError
 from tracker.services.notify import discard_outbox, dispatch_outbox
 
 
@@ -16,3 +21,17 @@ def rollback() -> None:
     """Drop the request's work and anything it queued."""
     db.session.rollback()
     discard_outbox()
+
+
+def run(service: Callable, *args, **kwargs):
+    """Call one service and commit; on refusal roll back. Return ``(result, error)``."""
+    try:
+        result = service(*args, **kwargs)
+        commit()
+    except StaleDataError:  # saved by someone else between our check and our write
+        rollback()
+        return None, ConflictError()
+    except ServiceError as exc:
+        rollback()
+        return None, exc
+    return result, None

@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort, current_app, redirect, request
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import Institution
-from tracker.services.errors import ConflictError, ServiceError
 from tracker.web.admin.forms import menu
 from tracker.web.helpers import safe_next
-from tracker.web.transaction import commit, rollback
-
-
-def run(service: Callable, *args, **kwargs):
-    """Call one service and commit; on refusal roll back and return the error instead.
-
-    Returns ``(result, None)`` or ``(None, error)``.
-    """
-    try:
-        result = service(*args, **kwargs)
-        commit()
-    except StaleDataError:  # saved by someone else between our check and our write
-        rollback()
-        return None, ConflictError()
-    except ServiceError as exc:
-        rollback()
-        return None, exc
-    return result, None
-
-
-def show_error(form, exc: ServiceError) -> None:
-    """Put a refusal's message on the field the service named, else on the whole form."""
-    message = str(exc.message)
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
-def status_of(form) -> int:
-    """The status of a page showing a form: 400 when it was sent with mistakes."""
-    return 400 if form.is_submitted() else 200
 
 
 def get_or_404(model, obj_id: int):

@@ -21,12 +21,11 @@ from tracker.web.admin.common import (
     get_or_404,
     institution_choices,
     paginate,
-    run,
-    show_error,
-    status_of,
     wanted_state,
 )
 from tracker.web.admin.forms import ActionForm, InstitutionFilterForm, InstitutionForm
+from tracker.web.form_errors import show_error, status_of
+from tracker.web.transaction import run
 
 
 def _descendants(institution_id: int) -> set[int]:

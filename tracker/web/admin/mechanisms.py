@@ -14,8 +14,10 @@ from tracker.services import reference
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.admin import bp
-from tracker.web.admin.common import enum_choices, get_or_404, run, show_error, status_of
+from tracker.web.admin.common import enum_choices, get_or_404
 from tracker.web.admin.forms import MechanismForm
+from tracker.web.form_errors import show_error, status_of
+from tracker.web.transaction import run
 
 
 def _prepare(form: MechanismForm) -> MechanismForm:

@@ -12,16 +12,11 @@ from tracker.services import reference
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.admin import bp
-from tracker.web.admin.common import (
-    back_to,
-    get_or_404,
-    run,
-    show_error,
-    status_of,
-    wanted_state,
-)
+from tracker.web.admin.common import back_to, get_or_404, wanted_state
 from tracker.web.admin.forms import ActionForm, MergeForm, TermForm, menu
 from tracker.web.admin.vocabularies import render_vocabulary, term_parent_choices
+from tracker.web.form_errors import show_error, status_of
+from tracker.web.transaction import run
 
 
 def _data(form: TermForm) -> reference.TermInput:

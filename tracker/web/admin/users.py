@@ -16,16 +16,10 @@ from tracker.services import accounts
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.admin import bp
-from tracker.web.admin.common import (
-    get_or_404,
-    institution_choices,
-    paginate,
-    run,
-    show_error,
-    status_of,
-    wanted_state,
-)
+from tracker.web.admin.common import get_or_404, institution_choices, paginate, wanted_state
 from tracker.web.admin.forms import ActionForm, InviteForm, UserEditForm, UserFilterForm, menu
+from tracker.web.form_errors import show_error, status_of
+from tracker.web.transaction import run
 
 
 def _offer_roles(form) -> None:

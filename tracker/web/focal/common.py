@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort
 from flask_login import current_user
 
@@ -11,7 +9,6 @@ from tracker import policy
 from tracker.extensions import db
 from tracker.models import ProgressReport
 from tracker.services.errors import ServiceError
-from tracker.web.transaction import commit, rollback
 
 
 def own_report_or_404(report_id: int) -> ProgressReport:
@@ -26,17 +23,6 @@ def parse_version(raw) -> int | None:
     """Return the version a form sent back, or None when it is missing or garbled."""
     raw = (raw or "").strip() if isinstance(raw, str) else raw
     return int(raw) if isinstance(raw, str) and raw.isdigit() else None
-
-
-def run(service: Callable, *args, **kwargs):
-    """Call one service and commit; on refusal roll back. Return ``(result, error)``."""
-    try:
-        result = service(*args, **kwargs)
-        commit()
-    except ServiceError as exc:
-        rollback()
-        return None, exc
-    return result, None
 
 
 def show_error(form, exc: ServiceError) -> bool:

@@ -10,9 +10,10 @@ from tracker import policy
 from tracker.services import evidence as evidence_service
 from tracker.web.access import require
 from tracker.web.focal import bp
-from tracker.web.focal.common import own_report_or_404, run, show_error
+from tracker.web.focal.common import own_report_or_404, show_error
 from tracker.web.focal.forms import EvidenceFileForm, EvidenceLinkForm, ReportActionForm
 from tracker.web.focal.report_views import report_page
+from tracker.web.transaction import run
 
 
 def _refused_unless_editable(report):

@@ -15,13 +15,14 @@ from tracker.services import reports
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.focal import bp
-from tracker.web.focal.common import own_report_or_404, parse_version, run, show_error
+from tracker.web.focal.common import own_report_or_404, parse_version, show_error
 from tracker.web.focal.forms import (
     EvidenceFileForm,
     EvidenceLinkForm,
     ReportActionForm,
     ReportForm,
 )
+from tracker.web.transaction import run
 
 
 def recommendation_options(report: ProgressReport | None = None) -> list[Recommendation]:

@@ -26,16 +26,10 @@ from tracker.services import office_actions
 from tracker.services.errors import ConflictError, ServiceError
 from tracker.services.markdown import render_markdown
 from tracker.web.access import require
+from tracker.web.form_errors import show_error, status_of
 from tracker.web.review import bp
-from tracker.web.review.curation import (
-    ButtonForm,
-    enum_choices,
-    optional_id,
-    run,
-    show_error,
-    status_of,
-    version_field,
-)
+from tracker.web.review.curation import ButtonForm, enum_choices, optional_id, version_field
+from tracker.web.transaction import run
 
 
 class OfficeActionForm(FlaskForm):

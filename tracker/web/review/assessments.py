@@ -16,16 +16,16 @@ from tracker.models import ImplementationStatus, ReportState
 from tracker.services import assessments
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
+from tracker.web.form_errors import show_error
 from tracker.web.review import bp
 from tracker.web.review.curation import (
     enum_choices,
     load_recommendation,
     render_recommendation,
-    run,
     set_version,
-    show_error,
     version_field,
 )
+from tracker.web.transaction import run
 
 
 class AssessForm(FlaskForm):

@@ -17,17 +17,16 @@ from tracker.services import assignments
 from tracker.services import curation_queries as queries
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
+from tracker.web.form_errors import show_error, status_of
 from tracker.web.review import bp
 from tracker.web.review.curation import (
     ButtonForm,
     enum_choices,
     render_list,
     render_recommendation,
-    run,
-    show_error,
-    status_of,
     version_field,
 )
+from tracker.web.transaction import run
 
 NEXT_DUE_HELP = _l("Left empty: today plus the rhythm for new or ended assignments; "
                    "active ones keep their date.")

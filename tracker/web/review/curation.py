@@ -5,8 +5,6 @@ Also the small helpers every review view shares (running a service, showing its 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +12,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     BooleanField,
     DateField,
@@ -44,45 +41,17 @@ from tracker.models import (
 )
 from tracker.services import assessments, assignments, curation, office_actions
 from tracker.services import curation_queries as queries
-from tracker.services.errors import ConflictError, ServiceError
+from tracker.services.errors import ConflictError
 from tracker.web.access import require
+from tracker.web.form_errors import show_error, status_of
 from tracker.web.helpers import language_name
 from tracker.web.review import bp
-from tracker.web.transaction import commit, rollback
+from tracker.web.transaction import run
 
 LANGUAGES = ("es", "en", "fr", "pt")
 
 
 # --- shared by the review views ------------------------------------------------------------
-
-
-def run(service: Callable, *args, **kwargs):
-    """Call one service and commit; on refusal roll back. Return ``(result, error)``."""
-    try:
-        result = service(*args, **kwargs)
-        commit()
-    except StaleDataError:  # saved by someone else between our check and our write
-        rollback()
-        return None, ConflictError()
-    except ServiceError as exc:
-        rollback()
-        return None, exc
-    return result, None
-
-
-def show_error(form, exc: ServiceError) -> None:
-    """Put a refusal's message on the field the service named, else on the whole form."""
-    message = str(exc.message)
-    target = form._fields.get(exc.field) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
-def status_of(form) -> int:
-    """The status of a page showing a form: 400 when it was sent with mistakes."""
-    return 400 if form.is_submitted() else 200
 
 
 def set_version(form, version: int) -> None:

@@ -17,8 +17,9 @@ from tracker.services import report_queries as queries
 from tracker.services import reports
 from tracker.services.catalogue import parse_page
 from tracker.web.access import require
-from tracker.web.focal.common import parse_version, run, show_error
+from tracker.web.focal.common import parse_version, show_error
 from tracker.web.review import bp
+from tracker.web.transaction import run
 
 APPROVE_PUBLIC, APPROVE_INTERNAL, RETURN = "approve_public", "approve_internal", "return"
 
