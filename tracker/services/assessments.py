@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import policy
 from tracker.extensions import db
@@ -21,7 +20,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.followup import report_recommendation
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 
 RATIONALE_MAX = 10_000
 
@@ -57,10 +56,7 @@ def assess(actor, rec_id: int, status: ImplementationStatus | str, rationale: st
         reports=[allowed[i] for i in sorted(wanted)])
     db.session.add(assessment)
     rec.status, rec.status_assessed_at = status, now
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
+    flush_or_conflict()
     return assessment
 
 

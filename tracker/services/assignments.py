@@ -16,9 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, exists, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, policy
 from tracker.extensions import db
@@ -31,7 +29,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.base import UTCDateTime
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 
 
 @dataclass
@@ -106,13 +104,8 @@ def _institutions(institution_ids: Iterable[int]) -> list[Institution]:
 
 
 def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
-    except IntegrityError as exc:
-        raise ServiceError(_l("Someone assigned the same recommendation meanwhile. "
-                              "Reload the page and try again."), status=409) from exc
+    flush_or_conflict(_l("Someone assigned the same recommendation meanwhile. "
+                              "Reload the page and try again."))
 
 
 def _get_assignment(assignment_id: int) -> Assignment:

@@ -14,8 +14,6 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, policy
 from tracker.extensions import db
@@ -29,7 +27,7 @@ from tracker.models import (
     UprPosition,
 )
 from tracker.services.curation_queries import term_options
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
@@ -73,14 +71,8 @@ def _allow(actor) -> None:
 
 
 def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
-    except IntegrityError as exc:
-        raise ServiceError(_l("This conflicts with a record saved meanwhile (a symbol or "
-                              "reference already in use). Check the values and try again."),
-                           status=409) from exc
+    flush_or_conflict(_l("This conflicts with a record saved meanwhile (a symbol or "
+                              "reference already in use). Check the values and try again."))
 
 
 def _text(value: str | None, field_name: str, max_len: int | None = None, *,

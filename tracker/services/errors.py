@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 
 class ServiceError(Exception):
@@ -33,3 +35,21 @@ def check_version(obj, version: int | None) -> None:
     """Raise ConflictError when the form's version is not the row's current one."""
     if version is None or int(version) != obj.version:
         raise ConflictError()
+
+
+def flush_or_conflict(duplicate_message=None) -> None:
+    """Flush the session, reporting a save that raced another as a 409 the user can read.
+
+    A stale version becomes ConflictError; a unique constraint broken meanwhile becomes
+    a 409 with ``duplicate_message`` (without one, the IntegrityError propagates).
+    """
+    from tracker.extensions import db
+
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError() from exc
+    except IntegrityError as exc:
+        if duplicate_message is None:
+            raise
+        raise ServiceError(duplicate_message, status=409) from exc

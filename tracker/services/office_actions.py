@@ -12,7 +12,6 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import policy
 from tracker.extensions import db
@@ -31,7 +30,7 @@ from tracker.models.followup import (
 )
 from tracker.services.catalogue import Page
 from tracker.services.curation import term_options
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 
 PILLAR_VOCABULARY = "pillar"
 MAX_REFERENCES = 2000
@@ -158,10 +157,7 @@ def _apply(action: OfficeAction, data: OfficeActionInput) -> None:
 
 
 def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
+    flush_or_conflict()
 
 
 # --- changes ---------------------------------------------------------------------------------

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, delete, exists, func, insert, literal, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, policy
 from tracker.extensions import db
@@ -28,7 +26,7 @@ from tracker.models import (
 )
 from tracker.models.followup import office_action_term
 from tracker.models.recommendation import recommendation_term
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 from tracker.services.seed import slugify
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -49,16 +47,8 @@ def _get(model, obj_id):
 
 
 def _flush() -> None:
-    # A save that raced another one, or a duplicate that slipped past the checks, is
-    # reported like the checks report it rather than as a server error.
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
-    except IntegrityError as exc:
-        raise ServiceError(_l("This conflicts with a record saved meanwhile (a code or acronym "
-                              "already in use). Check the values and try again."),
-                           status=409) from exc
+    flush_or_conflict(_l("This conflicts with a record saved meanwhile (a code or acronym "
+                              "already in use). Check the values and try again."))
 
 
 def _text(value: str | None, field: str, max_len: int, *, required: bool = True) -> str | None:

@@ -16,7 +16,6 @@ from datetime import date
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from tracker import audit, policy
 from tracker.extensions import db
@@ -34,7 +33,7 @@ from tracker.models import (
     User,
     utcnow,
 )
-from tracker.services.errors import ConflictError, ServiceError, check_version
+from tracker.services.errors import ServiceError, check_version, flush_or_conflict
 from tracker.services.notify import queue_notification
 
 MAX_TITLE = 300
@@ -68,10 +67,7 @@ def assignable_recommendations_query(actor):
 
 
 def _flush() -> None:
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise ConflictError() from exc
+    flush_or_conflict()
 
 
 def _get(actor, report_id: int, *, lock: bool = False) -> ProgressReport:
