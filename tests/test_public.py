@@ -489,3 +489,16 @@ def test_api_paths_answer_errors_in_json(client):
     assert response.status_code == 404
     assert response.is_json
     assert response.get_json()["status"] == 404
+
+
+def test_an_empty_catalogue_says_how_to_load_recommendations(client, session):
+    from tracker.models import Recommendation
+
+    session.query(Recommendation).update({"is_published": False})
+    session.commit()
+    public = client.get("/?lang=en").get_data(as_text=True)
+    assert "The catalogue is empty" in public
+    assert "tracker import FILE" not in public  # the public is not told about the server
+    f.sign_in(client, f.user(Role.REVIEWER))
+    staff = client.get("/?lang=en").get_data(as_text=True)
+    assert "tracker import FILE" in staff and "tracker demo" in staff
