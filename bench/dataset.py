@@ -152,8 +152,8 @@ def import_first_copy(path: Path, info: BuildInfo, log) -> None:
     result = import_records(stream, publish=True)
     db.session.commit()
     info.import_seconds = clock.lap()
-    info.import_rows = result.rows
-    info.import_records = result.created + result.updated + result.skipped
+    info.import_rows = stream.total or result.rows  # rows of the file
+    info.import_records = result.rows  # records: a joint recommendation's rows are one
     info.import_created = result.created
     info.import_errors = len(result.errors)
     info.import_warnings = len(result.warnings)
@@ -188,9 +188,13 @@ def grow(size: int, info: BuildInfo, log) -> None:
     while total < size:
         copy_no += 1
         wanted = min(base_count, size - total)
-        total += _copy(copy_no, wanted, base_max, base_docs,
-                       mechanisms[MECHANISM_CYCLE[(copy_no - 1) % len(MECHANISM_CYCLE)]])
+        _copy(copy_no, wanted, base_max, base_docs,
+              mechanisms[MECHANISM_CYCLE[(copy_no - 1) % len(MECHANISM_CYCLE)]])
         db.session.commit()
+        # Counted, not taken from rowcount (which psycopg leaves at -1 for INSERT ... SELECT).
+        before, total = total, db.session.scalar(select(func.count()).select_from(rec))
+        if total <= before:
+            raise RuntimeError(f"copy {copy_no} added no recommendation")
         log(f"  copy {copy_no} ({MECHANISM_CYCLE[(copy_no - 1) % len(MECHANISM_CYCLE)]}): "
             f"{total:,} recommendations")
     info.copies = copy_no
@@ -198,7 +202,7 @@ def grow(size: int, info: BuildInfo, log) -> None:
     info.copied_rows = total - base_count
 
 
-def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int) -> int:
+def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int) -> None:
     rec = Recommendation.__table__
     doc = Document.__table__
     suffix = f" ~{copy_no}"
@@ -224,7 +228,7 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
         .select_from(rec.join(src_doc, src_doc.c.id == rec.c.document_id)
                      .join(new_doc, new_doc.c.symbol == src_doc.c.symbol + suffix))
         .where(rec.c.id <= base_max).order_by(rec.c.id).limit(wanted))
-    created = db.session.execute(insert(rec).from_select(columns, source)).rowcount
+    db.session.execute(insert(rec).from_select(columns, source))
     src, new = rec.alias("src"), rec.alias("new")
     for table, column in ((recommendation_term, "term_id"), (recommendation_state, "country_id")):
         db.session.execute(insert(table).from_select(
@@ -233,7 +237,6 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
             .select_from(table.join(src, src.c.id == table.c.recommendation_id)
                          .join(new, new.c.reference == src.c.reference + suffix))
             .where(src.c.id <= base_max)))
-    return created
 
 
 # --- statuses and their assessments ------------------------------------------------------------
@@ -254,15 +257,15 @@ def spread_statuses(reviewer_id: int) -> int:
         is_published=(rec.c.id * 53) % 100 >= UNPUBLISHED_PERCENT,
     ))
     sa = StatusAssessment.__table__
-    created = db.session.execute(insert(sa).from_select(
+    db.session.execute(insert(sa).from_select(
         ["recommendation_id", "status", "rationale", "source", "assessed_by_id", "assessed_at"],
         select(rec.c.id, rec.c.status,
                literal("Assessment recorded for the benchmark: the office's judgement of how "
                        "far the recommendation is implemented."),
                literal("office"), literal(reviewer_id), _ts(assessed_at))
-        .where(rec.c.status != ImplementationStatus.NO_INFORMATION.value))).rowcount
+        .where(rec.c.status != ImplementationStatus.NO_INFORMATION.value)))
     db.session.commit()
-    return created
+    return db.session.scalar(select(func.count()).select_from(sa))
 
 
 # --- people, assignments, reports, actions -----------------------------------------------------

@@ -100,14 +100,18 @@ recommendation_term = Table(
 class Recommendation(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "recommendation"
     __table_args__ = (
-        Index("ix_recommendation_published_status", "is_published", "status"),
+        # Status first: with is_published first, SQLite (no ANALYZE statistics) chose it
+        # for every published-only query and read the whole table.
+        Index("ix_recommendation_status_published", "status", "is_published"),
+        Index("ix_recommendation_document_published", "document_id", "is_published"),
+        Index("ix_recommendation_mechanism_published", "mechanism_id", "is_published"),
         Index("ix_recommendation_document_paragraph", "document_id", "paragraph"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
     # Denormalised from the document so the public list filters on one table.
-    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanism.id"), index=True)
+    mechanism_id: Mapped[int] = mapped_column(ForeignKey("mechanism.id"))
     paragraph: Mapped[str | None] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(200), unique=True)
     text: Mapped[str] = mapped_column(Text)
@@ -126,7 +130,6 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
     status: Mapped[ImplementationStatus] = mapped_column(
         enum_column(ImplementationStatus, "status"),
         default=ImplementationStatus.NO_INFORMATION,
-        index=True,
     )
     status_assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
