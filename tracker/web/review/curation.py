@@ -1,6 +1,6 @@
 """Curation: the staff list of recommendations, one recommendation's page, edit and publish.
 
-Also the small helpers every review view shares (running a service, showing its refusal).
+Also the small form helpers every review view shares (versions, enum choices, buttons).
 """
 
 from __future__ import annotations
