@@ -5,27 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from tracker.imports.countries import default_resolver
 from tracker.imports.records import (
     ImportFileError,
     Item,
     RecommendationRecord,
     RecordStream,
     RowError,
-    clean_text,
-    detect_language,
-    parse_date,
-    parse_int,
-    parse_position,
-    parse_type,
     read_bytes,
-    single,
     source_name,
-    split_list,
-    split_paragraph,
-    trailing_states,
-    upr_cycle_for_session,
 )
+from tracker.imports.uhri_xlsx import UhriLayout, uhri_record
 
 KEYS = (
     "AnnotationId",
@@ -84,51 +73,14 @@ def _records(data: list, name: str) -> Iterator[Item]:
             yield RowError(name, number, str(exc))
 
 
-def _codes_or_names(values: list[str]) -> list[str]:
-    # Real exports star some names ("State of Palestine*"); codes stay as they are
-    # because the importer's country resolver reads them too.
-    return [v.rstrip("*").strip() for v in values if v.rstrip("*").strip()]
+JSON_LAYOUT = UhriLayout(
+    text="Text", body="Body", symbol="Symbol", date="PublicationDate", session="UprSession",
+    type="AnnotationType", states="UprRecommendingCountry", themes="Themes",
+    affected_persons="AffectedPersons", sdgs="Sdgs", annotation_id="AnnotationId",
+    countries="Countries", position="UprPositions", cycle="UprCycle", starred_countries=True,
+)
 
 
 def uhri_json_record(item: dict, name: str, number: int) -> RecommendationRecord:
     """Build a record from one object of a UHRI JSON export."""
-    raw_text = clean_text(item.get("Text"))
-    if not raw_text:
-        raise ValueError("'Text' is empty")
-    body = single(item.get("Body"))
-    if not body:
-        raise ValueError("'Body' is empty")
-    symbol = single(item.get("Symbol"))
-    if not symbol:
-        raise ValueError("'Symbol' is empty")
-    paragraph, text = split_paragraph(raw_text)
-    states = _codes_or_names(split_list(item.get("UprRecommendingCountry")))
-    is_upr = body.upper() == "UPR"
-    if not states and is_upr:
-        states = default_resolver().split_joined(trailing_states(text))
-    session = single(item.get("UprSession")) or None
-    cycle = parse_int(single(item.get("UprCycle")))
-    record = RecommendationRecord(
-        source=name,
-        row=number,
-        mechanism=body,
-        document_symbol=symbol,
-        text=text,
-        paragraph=paragraph,
-        document_date=parse_date(item.get("PublicationDate")),
-        upr_session=session,
-        upr_cycle=cycle or (upr_cycle_for_session(session) if is_upr else None),
-        language=detect_language(text),
-        type=parse_type(item.get("AnnotationType")),
-        recommending_states=states,
-        themes=split_list(item.get("Themes")),
-        affected_persons=split_list(item.get("AffectedPersons")),
-        sdgs=split_list(item.get("Sdgs")),
-        annotation_id=str(single(item.get("AnnotationId"))) or None,
-        countries_concerned=_codes_or_names(split_list(item.get("Countries"))),
-    )
-    try:
-        record.upr_position = parse_position(item.get("UprPositions"))
-    except ValueError as exc:
-        record.warnings.append(str(exc))
-    return record
+    return uhri_record(item, name, number, JSON_LAYOUT)

@@ -7,6 +7,7 @@ import os
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -21,6 +22,7 @@ from tracker.imports.records import (
     clean_text,
     detect_language,
     parse_date,
+    parse_int,
     parse_position,
     parse_type,
     read_bytes,
@@ -96,23 +98,63 @@ def _records(workbook, rows, positions: dict[str, int], name: str) -> Iterator[I
         workbook.close()
 
 
-def uhri_record(row: dict, name: str, number: int) -> RecommendationRecord:
-    """Build a record from one UHRI row keyed by the export's column names."""
-    raw_text = clean_text(row.get("Text"))
-    if not raw_text:
-        raise ValueError("'Text' is empty")
-    body = single(row.get("Reccomending Body"))
-    if not body:
-        raise ValueError("'Reccomending Body' is empty")
-    symbol = single(row.get("Document Symbol"))
-    if not symbol:
-        raise ValueError("'Document Symbol' is empty")
+@dataclass(frozen=True)
+class UhriLayout:
+    """Where one UHRI export layout keeps each field (the Excel columns, the JSON keys)."""
+
+    text: str
+    body: str
+    symbol: str
+    date: str
+    session: str
+    type: str
+    states: str
+    themes: str
+    affected_persons: str
+    sdgs: str
+    annotation_id: str
+    countries: str
+    position: str
+    cycle: str | None = None
+    # JSON exports star some country names ("State of Palestine*") in both lists.
+    starred_countries: bool = False
+
+
+SHEET_LAYOUT = UhriLayout(
+    text="Text", body="Reccomending Body", symbol="Document Symbol",
+    date="Document Publication Date", session="UPR Session", type="Type",
+    states="UPR Reccomending States", themes="Themes", affected_persons="Affected Persons",
+    sdgs="Sdgs", annotation_id="OHCHR Annotation Id", countries="Countries Concerned",
+    position="UPR Position",
+)
+
+
+def strip_stars(values: list[str]) -> list[str]:
+    """Drop the star real exports put after some names; codes stay as they are."""
+    return [v.rstrip("*").strip() for v in values if v.rstrip("*").strip()]
+
+
+def _required(row: dict, key: str, clean=single) -> str:
+    value = clean(row.get(key))
+    if not value:
+        raise ValueError(f"'{key}' is empty")
+    return value
+
+
+def uhri_record(row: dict, name: str, number: int,
+                layout: UhriLayout = SHEET_LAYOUT) -> RecommendationRecord:
+    """Build a record from one UHRI row or object, read through its layout."""
+    raw_text = _required(row, layout.text, clean_text)
+    body = _required(row, layout.body)
+    symbol = _required(row, layout.symbol)
     paragraph, text = split_paragraph(raw_text)
-    resolver = default_resolver()
-    states = split_list(row.get("UPR Reccomending States"))
-    if not states and body.upper() == "UPR":
-        states = resolver.split_joined(trailing_states(text))
-    session = single(row.get("UPR Session")) or None
+    is_upr = body.upper() == "UPR"
+    states = split_list(row.get(layout.states))
+    if not states and is_upr:
+        states = default_resolver().split_joined(trailing_states(text))
+    session = single(row.get(layout.session)) or None
+    cycle = parse_int(single(row.get(layout.cycle))) if layout.cycle else None
+    countries = split_list(row.get(layout.countries))
     record = RecommendationRecord(
         source=name,
         row=number,
@@ -120,20 +162,20 @@ def uhri_record(row: dict, name: str, number: int) -> RecommendationRecord:
         document_symbol=symbol,
         text=text,
         paragraph=paragraph,
-        document_date=parse_date(row.get("Document Publication Date")),
+        document_date=parse_date(row.get(layout.date)),
         upr_session=session,
-        upr_cycle=upr_cycle_for_session(session) if body.upper() == "UPR" else None,
+        upr_cycle=cycle or (upr_cycle_for_session(session) if is_upr else None),
         language=detect_language(text),
-        type=parse_type(row.get("Type")),
-        recommending_states=[s.rstrip("*").strip() for s in states],
-        themes=split_list(row.get("Themes")),
-        affected_persons=split_list(row.get("Affected Persons")),
-        sdgs=split_list(row.get("Sdgs")),
-        annotation_id=single(row.get("OHCHR Annotation Id")) or None,
-        countries_concerned=split_list(row.get("Countries Concerned")),
+        type=parse_type(row.get(layout.type)),
+        recommending_states=strip_stars(states),
+        themes=split_list(row.get(layout.themes)),
+        affected_persons=split_list(row.get(layout.affected_persons)),
+        sdgs=split_list(row.get(layout.sdgs)),
+        annotation_id=single(row.get(layout.annotation_id)) or None,
+        countries_concerned=strip_stars(countries) if layout.starred_countries else countries,
     )
     try:
-        record.upr_position = parse_position(row.get("UPR Position"))
+        record.upr_position = parse_position(row.get(layout.position))
     except ValueError as exc:
         record.warnings.append(str(exc))
     return record
