@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres lint translations extract-messages worker beat bench clean
+.PHONY: install run test test-sqlite test-postgres coverage lint translations extract-messages worker beat bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,22 +39,34 @@ beat: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: install lint test-sqlite test-postgres
+# Both runs add to one coverage data file (.coverage); `make test` starts it afresh and
+# fails when branch coverage of tracker/ falls under BRANCH_COVERAGE_MIN per cent.
+BRANCH_COVERAGE_MIN ?= 90
+PYTEST_COV := --cov --cov-append --cov-report=
+
+test: install lint
+	$(BIN)/coverage erase
+	@$(MAKE) --no-print-directory test-sqlite test-postgres coverage
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
-	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest
+	env -u TRACKER_TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_COV)
 
 test-postgres: install
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "=== test suite on PostgreSQL ==="; \
-		$(BIN)/pytest; \
+		$(BIN)/pytest $(PYTEST_COV); \
 	else \
 		echo "TRACKER_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi
+
+coverage: $(STAMP)
+	@echo "=== coverage of tracker/ (lines and branches, every run above combined) ==="
+	$(BIN)/coverage report
+	$(BIN)/python tools/branch_coverage.py --min $(BRANCH_COVERAGE_MIN)
 
 bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) instance/*.db .pytest_cache
+	rm -rf $(VENV) instance/*.db .pytest_cache .coverage .coverage.*

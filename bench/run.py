@@ -259,10 +259,12 @@ def page_cases(fx: dataset.Fixture) -> list[Case]:
 def clients(app, fx: dataset.Fixture) -> dict:
     from tracker.extensions import db
     from tracker.models import User
+    from tracker.services.sessions import start_session
 
     with app.app_context():
-        tokens = {who: db.session.get(User, uid).session_token
+        tokens = {who: start_session(db.session.get(User, uid), remember=False)
                   for who, uid in (("focal", fx.focal_id), ("reviewer", fx.reviewer_id))}
+        db.session.commit()
     made = {None: app.test_client()}
     for who, token in tokens.items():
         client = app.test_client()
@@ -424,12 +426,16 @@ def report(database: Database, args, info, counts, pages, ops, started: float) -
     log(f"whole run: {time.perf_counter() - started:.0f} s")
 
 
+def data_dir() -> Path:
+    """Return the folder of data sets too large to ship: TRACKER_DATA_DIR, else ../shared/data."""
+    env = os.environ.get("TRACKER_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
 def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(argv)
-    from tracker.config import default_data_dir
-
-    upr_file = default_data_dir() / dataset.UPR_INFO_FILE
+    upr_file = data_dir() / dataset.UPR_INFO_FILE
     if not upr_file.is_file():
         log(f"{upr_file} not found: set TRACKER_DATA_DIR to the recommendation data folder.")
         return 2

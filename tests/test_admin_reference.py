@@ -324,7 +324,7 @@ def _admin_urls(app, session) -> list[tuple[str, str]]:
             continue
         url = rule.rule
         for name in rule.arguments:
-            url = url.replace(f"<int:{name}>", str(ids[name]))
+            url = url.replace(f"<id:{name}>", str(ids[name]))
         found += [(method, url) for method in sorted(rule.methods & {"GET", "POST"})]
     return found
 

@@ -12,8 +12,9 @@ from datetime import date
 import pytest
 
 from tests import factories
-from tracker.models import EvidenceKind, OfficeActionKind, Role, StoredFile
+from tracker.models import EvidenceKind, OfficeActionKind, ReportState, Role, StoredFile, utcnow
 from tracker.models.followup import Evidence
+from tracker.services import sessions
 
 ROLES = ("anonymous", "focal_a", "focal_b", "reviewer", "admin")
 
@@ -58,6 +59,7 @@ MATRIX: dict[str, dict[str, object]] = {
     "POST auth.reset_password": BAD_LINK,
     "GET auth.account": SIGNED_IN,
     "POST auth.account": SIGNED_IN,
+    "POST auth.sign_out_everywhere": SIGNED_IN,
     # the institution's workspace
     "GET focal.home": FOCAL,
     "GET focal.reports": FOCAL,
@@ -168,7 +170,7 @@ def world(session) -> World:
         "admin": factories.user(Role.ADMIN),
     }
     invitee = factories.user(Role.FOCAL_POINT, inst_b, password_hash=None)
-    rec = factories.recommendation(is_published=True)
+    rec = factories.recommendation(is_published=True, reference="MTX/A/1")
     assignment = factories.assignment(rec, inst_a)
     report = factories.progress_report(users["focal_a"], [rec])
     stored = StoredFile(filename="acta.pdf", content_type="application/pdf", size=15,
@@ -181,11 +183,26 @@ def world(session) -> World:
     action = factories.office_action(kind=OfficeActionKind.MONITORING, title="Visita",
                                      start_date=date(2024, 3, 1), is_public=False)
     term = factories.term("spotlight", "women")
+    # What the allowed roles must find, or must not, on the pages of SEES.
+    rec_b = factories.recommendation(is_published=True, reference="MTX/B/1")
+    factories.assignment(rec_b, inst_b)
+    factories.report_in_state(inst_b, [rec_b], ReportState.DRAFT, title="Draft of MTX-B")
+    factories.report_in_state(inst_a, [rec], ReportState.SUBMITTED, title="Sent by MTX-A",
+                              submitted_at=utcnow())
+    approved = factories.report_in_state(inst_a, [rec], title="Approved for MTX-A")
+    factories.evidence_link(approved, "https://example.org/public-minutes", is_public=True)
+    factories.evidence_link(approved, "https://example.org/private-list", is_public=False)
+    rec.terms.extend([
+        factories.make_term(factories.vocabulary(), name_es="Tema vigente MTX"),
+        factories.make_term(factories.vocabulary(active=False), name_es="Tema retirado MTX"),
+    ])
+    hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
     session.commit()  # refused requests roll back the shared session: keep the world
     return World(
         users=users,
         params={
             "rec_id": rec.id,
+            "unpublished_rec_id": hidden.id,
             "report_id": report.id,
             "evidence_id": evidence.id,
             "assignment_id": assignment.id,
@@ -229,7 +246,7 @@ def _sign_in_as(client, user) -> None:
     with client.session_transaction() as sess:
         sess.clear()
         if user is not None:
-            sess["_user_id"] = user.session_token
+            sess["_user_id"] = sessions.start_session(user, remember=False)
             sess["_fresh"] = True
 
 
@@ -252,3 +269,60 @@ def test_route_answers_each_role_as_the_matrix_says(app, client, world, key):
             got = ALLOW  # an empty form, rightly rejected by the view itself
         seen[role] = got
     assert seen == expected, f"{key} ({url})"
+
+
+# What an allowed role finds on the page, beyond being let in: (must show, must not show).
+DRAFT_OF_A = "Training of judges on gender-based violence"
+_PUBLIC_PAGE = (
+    ["MTX/A/1", "Approved for MTX-A", "https://example.org/public-minutes", "Tema vigente MTX"],
+    ["https://example.org/private-list", "Sent by MTX-A", DRAFT_OF_A, "Tema retirado MTX"],
+)
+# Staff read the page as the public does, plus the terms of retired vocabularies.
+_PUBLIC_PAGE_FOR_STAFF = (_PUBLIC_PAGE[0] + ["Tema retirado MTX"], _PUBLIC_PAGE[1][:-1])
+_STAFF_QUEUE = (["Sent by MTX-A"], [DRAFT_OF_A, "Draft of MTX-B", "Approved for MTX-A"])
+_STAFF_REPORT = ([DRAFT_OF_A, "acta.pdf"], [])
+SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
+    "GET public.recommendation": {
+        **dict.fromkeys(("anonymous", "focal_a", "focal_b"), _PUBLIC_PAGE),
+        **dict.fromkeys(("reviewer", "admin"), _PUBLIC_PAGE_FOR_STAFF),
+    },
+    "GET focal.home": {"focal_a": (["MTX/A/1"], ["MTX/B/1"]),
+                       "focal_b": (["MTX/B/1"], ["MTX/A/1"])},
+    "GET focal.reports": {  # the drafts tab
+        "focal_a": ([DRAFT_OF_A], ["Draft of MTX-B"]),
+        "focal_b": (["Draft of MTX-B"], [DRAFT_OF_A]),
+    },
+    "GET focal.report": {"focal_a": ([DRAFT_OF_A, "acta.pdf"], [])},
+    "GET files.evidence": dict.fromkeys(("focal_a", "reviewer", "admin"), (["%PDF-1.4"], [])),
+    "GET review.queue": {"reviewer": _STAFF_QUEUE, "admin": _STAFF_QUEUE},
+    "GET review.report": {"reviewer": _STAFF_REPORT, "admin": _STAFF_REPORT},
+    "GET review.actions": dict.fromkeys(("reviewer", "admin"), (["Visita"], [])),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_allowed_roles_see_the_right_content(app, client, world, key):
+    method, endpoint = key.split(" ")
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    url = _url(app, rule, world.params)
+    for role, (shown, hidden) in SEES[key].items():
+        assert MATRIX[key][role] == ALLOW, f"{key}: {role} is not let in"
+        _sign_in_as(client, world.users.get(role))
+        response = client.open(url, method=method)
+        body = response.get_data(as_text=True)
+        response.close()
+        assert response.status_code == 200, f"{key} as {role}"
+        missing = [text for text in shown if text not in body]
+        leaked = [text for text in hidden if text in body]
+        assert (missing, leaked) == ([], []), f"{key} as {role}: (missing, leaked)"
+
+
+def test_an_unpublished_recommendation_is_open_to_the_office_only(app, client, world):
+    url = f"/recommendations/{world.params['unpublished_rec_id']}"
+    seen = {}
+    for role in ROLES:
+        _sign_in_as(client, world.users.get(role))
+        response = client.get(url)
+        seen[role] = _outcome(response)
+        response.close()
+    assert seen == row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW)

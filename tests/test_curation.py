@@ -110,9 +110,17 @@ def test_focal_points_may_not_post_to_staff_pages(client, ids, url):
     assert db.session.get(Recommendation, ids["rec"]).is_published is True
 
 
-def test_administrators_may_curate(client, ids):
+def test_administrators_may_curate(client, ids, app):
     login(client, f.user(Role.ADMIN))
-    assert client.get(f"/review/recommendations/{ids['rec']}").status_code == 200
+    rec = db.session.get(Recommendation, ids["rec"])
+    shown = page(client.get(f"/review/recommendations/{ids['rec']}"))
+    assert escape(rec.reference) in shown and escape(rec.text) in shown
+    assert f'action="/review/recommendations/{ids["rec"]}/publication"' in shown
+
+    done = client.post(f"/review/recommendations/{ids['rec']}/publication", data={"value": "0"})
+    assert done.headers["Location"].endswith(f"/review/recommendations/{ids['rec']}")
+    assert db.session.get(Recommendation, ids["rec"]).is_published is False
+    assert app.test_client().get(f"/recommendations/{ids['rec']}").status_code == 404
 
 
 # --- the staff list ------------------------------------------------------------------------

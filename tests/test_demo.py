@@ -194,7 +194,7 @@ def test_demo_command_loads_once_and_if_empty_then_skips(runner, session):
 @pytest.fixture
 def missing_data_dir(app, tmp_path, monkeypatch):
     missing = tmp_path / "no-such-folder"
-    monkeypatch.setitem(app.config, "DATA_DIR", str(missing))
+    monkeypatch.setitem(app.config, "DEMO_DATA_DIR", str(missing))
     return missing
 
 

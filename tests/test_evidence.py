@@ -217,7 +217,9 @@ def test_private_evidence_is_404_for_everyone_outside(client, app, setting, sess
     assert client.get(f"/my-institution/reports/{setting['report'].id}").status_code == 404
     client.post("/logout")
     login(client, setting["reviewer"])
-    assert client.get(url).status_code == 200
+    served = client.get(url)
+    assert served.status_code == 200 and served.data == PDF  # office staff read it
+    assert "x.pdf" in served.headers["Content-Disposition"]
 
 
 def test_public_evidence_is_open_only_once_the_report_is_published(client, setting, session):
@@ -234,7 +236,7 @@ def test_public_evidence_is_open_only_once_the_report_is_published(client, setti
                            visibility=ReportVisibility.PUBLIC)
     got = client.get(f"/files/evidence/{public.id}")
     assert got.status_code == 200 and got.headers["Content-Type"] == "image/png"
-    assert got.headers["Cache-Control"].startswith("public")
+    assert got.headers["Cache-Control"] == "private, no-store"  # it may be withdrawn
     assert client.get(f"/files/evidence/{private.id}").status_code == 404
 
 
@@ -259,7 +261,7 @@ def test_size_limit_from_config(client, app, setting, monkeypatch):
     big = PDF + b"%" + b"x" * (20 * 1024) + b"\n%%EOF\n"
     refused = _upload(client, setting["report"], big, "big.pdf")
     assert refused.status_code == 413
-    assert ("El archivo es demasiado grande: el límite es 20 KB."
+    assert ("El archivo es demasiado grande: el límite es 20 kB."
             in refused.get_data(as_text=True))
     assert _stored_count() == 0
     assert _upload(client, setting["report"], PDF, "small.pdf").status_code == 302

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from tracker.config import default_data_dir
 from tracker.imports import (
     ImportFileError,
     RecommendationRecord,
@@ -34,15 +33,17 @@ from tracker.models import (
     StoredFile,
     UprPosition,
 )
+from tracker.services.demo import DEMO_DATA_DIR
 from tracker.services.imports import import_records, run_import_job
 
 from . import factories
 
 HERE = Path(__file__).parent / "data"
-DATA = default_data_dir()
-WORKBOOK = DATA / "honduras" / "uhri_export_honduras.xlsx"
-IACHR_CSV = DATA / "honduras" / "iachr_2015_honduras.csv"
-UPR_INFO = DATA / "upr_info" / "upr_info_sessions_1-20.csv.gz"
+WORKBOOK = DEMO_DATA_DIR / "uhri_export_honduras.xlsx"
+IACHR_CSV = DEMO_DATA_DIR / "iachr_2015_honduras.csv"
+# Five whole (State under review, session) blocks of the UPR Info export, rows verbatim
+# and in the export's order: Finland 1, Indonesia 1, Tonga 2, Honduras 9, Tonga 15.
+UPR_INFO = HERE / "upr_info_excerpt.csv.gz"
 
 
 def _records(stream) -> list[RecommendationRecord]:
@@ -366,27 +367,43 @@ def test_upr_info_rows_of_a_joint_recommendation_become_one(session, upr_info_gz
 
 def test_the_real_upr_info_export_streams_into_joint_recommendations():
     per_state: Counter[str] = Counter()
-    states_per_rec: Counter[str] = Counter()
+    states_per_rec: dict[str, Counter[int]] = {}
+    records: dict[tuple[str, str], RecommendationRecord] = {}
     stream = read_upr_info(UPR_INFO)
     errors = 0
     for item in stream:
         if isinstance(item, RowError):
             errors += 1
             continue
-        per_state[item.countries_concerned[0]] += 1
-        if item.countries_concerned == ["Honduras"]:
-            states_per_rec[len(item.recommending_states)] += 1
+        state = item.countries_concerned[0]
+        per_state[state] += 1
+        states_per_rec.setdefault(state, Counter())[len(item.recommending_states)] += 1
+        records[item.document_symbol, item.text] = item
 
-    assert stream.total == 41066
+    assert stream.total == 311
     assert errors == 0
-    # 41,066 rows, one per recommending State, hold 39,894 distinct recommendations
-    # (texts differing only by spacing are the same one).
-    assert sum(per_state.values()) == 39894
-    assert len(per_state) == 193
+    # 311 rows, one per recommending State, hold 295 distinct recommendations.
+    assert sum(per_state.values()) == 295
+    assert {symbol for symbol, _ in records} == {
+        "UPR Info/FIN/1", "UPR Info/IDN/1", "UPR Info/TON/2", "UPR Info/HND/9",
+        "UPR Info/TON/15"}
     # Honduras's first review: 133 rows, 132 recommendations (the same as in the UHRI
     # workbook), one made jointly by Ecuador and Spain.
     assert per_state["Honduras"] == 132
-    assert states_per_rec == {1: 131, 2: 1}
+    assert states_per_rec["Honduras"] == {1: 131, 2: 1}
+    # Finland's 17 rows make 11: two rows differ only by a double space, one
+    # recommendation was made by five States.
+    assert per_state["Finland"] == 11
+    assert states_per_rec["Finland"] == {1: 8, 2: 2, 5: 1}
+    # Tonga was reviewed twice: 46 + 93 recommendations in two documents; three States
+    # answered "Ratify CEDAW" differently, so it is supported/noted.
+    assert per_state["Tonga"] == 139
+    cedaw = records["UPR Info/TON/15", "Ratify CEDAW"]
+    assert sorted(cedaw.recommending_states) == ["Australia", "Maldives", "Slovenia"]
+    assert cedaw.upr_position == UprPosition.SUPPORTED_NOTED
+    # The export writes an unknown recommending State as an HTML entity.
+    assert states_per_rec["Indonesia"] == {1: 13}
+    assert sum(r.recommending_states == ["(Unknown)"] for r in records.values()) == 9
 
 
 def test_format_is_guessed_from_the_name_and_a_csv_header():

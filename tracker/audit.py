@@ -21,8 +21,12 @@ from tracker.models import AuditEvent, utcnow
 
 # Never copied into the trail: secrets and bulky payloads.
 REDACTED = {"password_hash", "session_token", "data"}
-# Machinery whose rows are their own log.
-NOT_AUDITED = {"audit_event", "notification", "import_job", "report_job"}
+# Machinery whose rows are their own log (a device's sign-in record is told by the
+# sign-in and sign-out events).
+NOT_AUDITED = {"audit_event", "notification", "import_job", "report_job", "user_session"}
+# Stamps the system keeps for itself: a sign-in or a page view is not a change of the
+# record, and the sign-in has its own event.
+BOOKKEEPING = {"updated_at", "version", "last_login_at", "last_seen_at", "last_used_at"}
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def _changes(obj, *, created: bool, deleted: bool) -> dict:
             value = kept[0] if kept else None
             changes[key] = {"before": "[redacted]" if key in REDACTED else _plain(value)}
         elif hist.has_changes():
-            if key in ("updated_at", "version"):
+            if key in BOOKKEEPING:
                 continue
             before = hist.deleted[0] if hist.deleted else None
             after = hist.added[0] if hist.added else None
@@ -135,8 +139,10 @@ def _audited(obj) -> bool:
     return table is not None and table.name not in NOT_AUDITED
 
 
-def _row(action: str, entity_type: str, entity_id, changes: dict) -> dict:
+def _row(action: str, entity_type: str, entity_id, changes: dict, by=None) -> dict:
     actor = current_actor()
+    if by is not None:
+        actor = Actor(by.id, by.email, actor.address)
     return {
         "at": utcnow(),
         "actor_id": actor.user_id,
@@ -169,10 +175,11 @@ def _after_flush(session: Session, _flush_context) -> None:
 
 
 def record(session: Session, action: str, entity_type: str, entity_id=None,
-           changes: dict | None = None) -> None:
+           changes: dict | None = None, *, by=None) -> None:
     """Add an event that is not a row change (sign-in, invitation, transition ...)."""
+    # ``by``: the user acting when the request does not know them yet (a sign-in).
     session.connection().execute(
-        insert(AuditEvent.__table__), [_row(action, entity_type, entity_id, changes or {})]
+        insert(AuditEvent.__table__), [_row(action, entity_type, entity_id, changes or {}, by)]
     )
 
 

@@ -1,4 +1,4 @@
-"""How Flask-Login finds the signed-in user from the session cookie."""
+"""How Flask-Login finds the signed-in user from the session or remember cookie."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ login_manager.session_protection = "basic"
 
 
 @login_manager.user_loader
-def load_user(session_token: str):
-    from tracker.models import User
+def load_user(device_token: str):
+    from tracker.services import sessions
 
-    user = db.session.execute(
-        db.select(User).where(User.session_token == session_token)
-    ).scalar_one_or_none()
-    if user is None or not user.is_active:
-        return None
+    user = sessions.resume_session(device_token)
+    if user is not None and sessions.needs_heartbeat(user.device):
+        # The user is loaded by the first before-request hook, before the view has
+        # changed anything, so this commit holds the last-seen stamp alone.
+        sessions.note_seen(user.device)
+        db.session.commit()
     return user

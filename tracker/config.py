@@ -7,19 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside development
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def default_data_dir() -> Path:
-    """Return the folder of shared recommendation data (``TRACKER_DATA_DIR`` overrides)."""
-    env = os.environ.get("TRACKER_DATA_DIR")
-    if env:
-        return Path(env)
-    return PROJECT_ROOT.parent / "shared" / "data"
 
 
 class Config:
@@ -52,8 +43,12 @@ class Config:
     CELERY_BROKER_URL: str | None = None
     CELERY_RESULT_BACKEND: str | None = None
     RATELIMIT_STORAGE_URI = "memory://"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
-    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    # Failed sign-ins allowed per (account, address) and per address before a wait,
+    # which then doubles with each further failure, up to the longest (seconds).
+    LOGIN_FAILURES_PER_ACCOUNT = 5
+    LOGIN_FAILURES_PER_ADDRESS = 30
+    LOGIN_FIRST_WAIT = 60
+    LOGIN_LONGEST_WAIT = 3600
     PROXY_FIX_HOPS = 0
 
     MAIL_SERVER: str | None = None
@@ -68,7 +63,7 @@ class Config:
     ESCALATION_OVERDUE_DAYS = 30
     PAGE_SIZE = 25
 
-    DATA_DIR: str | None = None
+    DEMO_DATA_DIR: str | None = None  # None: the set shipped in tracker/demo_data
     BASE_URL = "http://127.0.0.1:5000"
 
 
@@ -91,11 +86,12 @@ _OVERRIDABLE = {
     "ESCALATION_OVERDUE_DAYS": int,
     "EVIDENCE_MAX_BYTES": int,
     "BABEL_DEFAULT_TIMEZONE": str,
-    "DATA_DIR": str,
     "BASE_URL": str,
     "PAGE_SIZE": int,
-    "LOGIN_LIMIT_PER_ACCOUNT": str,
-    "LOGIN_LIMIT_PER_ADDRESS": str,
+    "LOGIN_FAILURES_PER_ACCOUNT": int,
+    "LOGIN_FAILURES_PER_ADDRESS": int,
+    "LOGIN_FIRST_WAIT": int,
+    "LOGIN_LONGEST_WAIT": int,
     "PROXY_FIX_HOPS": int,
 }
 

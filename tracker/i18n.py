@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from babel.units import format_unit
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
@@ -114,3 +115,18 @@ def label(group: str, value) -> str:
     code = getattr(value, "value", value)
     found = ENUM_LABELS.get(group, {}).get(code)
     return str(found) if found is not None else str(code)
+
+
+def file_size(size: int | None) -> str:
+    """Write a number of bytes as kB, MB or GB with the reader's decimal mark."""
+    size = max(int(size or 0), 0)
+    # Binary steps, so that the 20 MB evidence limit (20 × 1024²) reads "20 MB", not "21 MB".
+    if size >= 1024 ** 3:
+        value, unit = size / 1024 ** 3, "digital-gigabyte"
+    elif size >= 1024 ** 2:
+        value, unit = size / 1024 ** 2, "digital-megabyte"
+    else:
+        # Never "0 kB" for a file that has bytes in it.
+        value, unit = (max(size / 1024, 0.1) if size else 0), "digital-kilobyte"
+    locale = get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
+    return format_unit(value, unit, length="short", format="#,##0.#", locale=locale)

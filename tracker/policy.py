@@ -22,6 +22,7 @@ from tracker.models import (
 
 
 def _role(user) -> Role | None:
+    # Flask-Login's is_authenticated is False for a deactivated account: it holds no rights.
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user.role
@@ -52,11 +53,6 @@ def is_admin(user) -> bool:
 def is_focal_point(user) -> bool:
     """Whether the user reports for a State institution."""
     return _role(user) == Role.FOCAL_POINT
-
-
-def is_signed_in(user) -> bool:
-    """Whether anyone is signed in."""
-    return _role(user) is not None
 
 
 def can_view_admin(user) -> bool:
@@ -93,11 +89,6 @@ def can_view_audit(user) -> bool:
     return is_staff(user)
 
 
-def can_view_user_email(viewer, user) -> bool:
-    """Whether the viewer may see this person's e-mail address (never the public)."""
-    return is_staff(viewer) or (is_signed_in(viewer) and viewer.id == user.id)
-
-
 def can_view_users(user) -> bool:
     """Whether the user may list accounts (office staff and administrators)."""
     return is_staff(user)
@@ -121,10 +112,20 @@ def can_resend_invitation(actor, user) -> bool:
 
 
 def _published_report_clause():
+    # Mirrors is_published_report: a report approved public about recommendations that are
+    # all unpublished would otherwise reach the public through its evidence.
     return and_(
         ProgressReport.state == ReportState.APPROVED,
         ProgressReport.visibility == ReportVisibility.PUBLIC,
+        ProgressReport.recommendations.any(Recommendation.is_published.is_(True)),
     )
+
+
+def is_published_report(report: ProgressReport) -> bool:
+    """Whether the public may read the report (approved public, on a published recommendation)."""
+    return (report.state == ReportState.APPROVED
+            and report.visibility == ReportVisibility.PUBLIC
+            and any(rec.is_published for rec in report.recommendations))
 
 
 def assignments_visible_to(user, query: Select) -> Select:
@@ -149,32 +150,20 @@ def progress_reports_visible_to(user, query: Select) -> Select:
     if is_staff(user):
         return query
     published = _published_report_clause()
-    if _role(user) == Role.FOCAL_POINT and user.institution_id is not None:
+    if can_use_institution_workspace(user):
         return query.where(or_(published, ProgressReport.institution_id == user.institution_id))
     return query.where(published)
 
 
 def published_progress_reports(query: Select) -> Select:
-    """Limit a progress-report query to what the public site shows: approved and public."""
+    """Limit a progress-report query to what the public site shows (see is_published_report)."""
     return progress_reports_visible_to(None, query)
-
-
-def evidence_visible_to(user, query: Select) -> Select:
-    """Limit an evidence query to what the user may read."""
-    if is_staff(user):
-        return query
-    public = and_(
-        Evidence.is_public.is_(True), Evidence.report.has(_published_report_clause())
-    )
-    if _role(user) == Role.FOCAL_POINT and user.institution_id is not None:
-        own = Evidence.report.has(ProgressReport.institution_id == user.institution_id)
-        return query.where(or_(public, own))
-    return query.where(public)
 
 
 def published_evidence(query: Select) -> Select:
     """Limit an evidence query to what the public site shows: public items of published reports."""
-    return evidence_visible_to(None, query)
+    return query.where(
+        Evidence.is_public.is_(True), Evidence.report.has(_published_report_clause()))
 
 
 # --- The follow-up workflow -------------------------------------------------------------
@@ -219,7 +208,7 @@ def can_view_report(user, report: ProgressReport) -> bool:
     """Whether the user may read this progress report (its own institution, staff, or public)."""
     if is_staff(user) or is_own_institution(user, report.institution_id):
         return True
-    return report.state == ReportState.APPROVED and report.visibility == ReportVisibility.PUBLIC
+    return is_published_report(report)
 
 
 def can_write_reports(user) -> bool:
@@ -249,8 +238,7 @@ def can_download_evidence(user, evidence: Evidence) -> bool:
     report = evidence.report
     if is_staff(user) or is_own_institution(user, report.institution_id):
         return True
-    return (evidence.is_public and report.state == ReportState.APPROVED
-            and report.visibility == ReportVisibility.PUBLIC)
+    return evidence.is_public and is_published_report(report)
 
 
 def office_actions_visible_to(user, query: Select) -> Select:
@@ -260,8 +248,3 @@ def office_actions_visible_to(user, query: Select) -> Select:
     if is_staff(user):
         return query
     return query.where(OfficeAction.is_public.is_(True))
-
-
-def can_view_office_action(user, action) -> bool:
-    """Whether the user may read this office action."""
-    return is_staff(user) or action.is_public

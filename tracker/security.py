@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
+_stand_in: str | None = None
 
 
 def hash_password(password: str) -> str:
@@ -14,16 +15,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def _stand_in_hash() -> str:
+    global _stand_in
+    if _stand_in is None:
+        _stand_in = _hasher.hash("a password no account has")
+    return _stand_in
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether the password matches the hash (False for an account without one)."""
-    if not password_hash:
-        # Spend the same time as a real check so timing does not reveal the account.
-        _hasher.hash(password)
-        return False
+    # Without a hash (no such account, or no password chosen yet) do the very work of a
+    # real check against a stand-in, so timing does not reveal whether the account exists.
     try:
-        return _hasher.verify(password_hash, password)
+        matches = _hasher.verify(password_hash or _stand_in_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
+        matches = False
+    return matches and bool(password_hash)
 
 
 def needs_rehash(password_hash: str) -> bool:

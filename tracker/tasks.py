@@ -58,3 +58,20 @@ def send_notification(notification_id: int) -> str:
     finally:
         db.session.commit()
     return str(status)
+
+
+@shared_task(
+    name="tracker.tasks.send_password_reset",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=4,
+)
+def send_password_reset(email: str) -> None:
+    """Queue and send a reset link when the address has an active account."""
+    from tracker.extensions import db
+    from tracker.services.accounts import send_password_reset as queue_reset
+    from tracker.services.notify import dispatch_outbox
+
+    queue_reset(email)
+    db.session.commit()
+    dispatch_outbox()

@@ -73,7 +73,45 @@ def _fill(app) -> dict:
                                email="ana.enlace@semujer.example")
         db.session.commit()
         return {"email": focal.email, "password": factories.PASSWORD,
-                "reference": rec.reference, "rec_id": rec.id, "focal_id": focal.id}
+                "reference": rec.reference, "rec_id": rec.id, "focal_id": focal.id,
+                **_fill_office(inst, focal)}
+
+
+def _fill_office(inst, focal) -> dict:
+    """What the office's pages show: a submitted report, an assessment history, audit events."""
+    from tests import factories
+    from tracker.extensions import db
+    from tracker.models import ImplementationStatus, ReportVisibility, Role
+    from tracker.services import assessments, evidence, reports
+
+    reviewer = factories.user(Role.REVIEWER, name="María Fernanda Castellanos Rivera",
+                              email="revisora@office.example", locale="es")
+    admin = factories.user(Role.ADMIN, name="Administradora del Sistema",
+                           email="admin@office.example", locale="es")
+    rec = factories.recommendation(
+        factories.document("CEDAW/C/HND/CO/7-8", mechanism_code="CEDAW"),
+        text="Ensure that women victims of violence have effective access to justice, "
+             "protection orders and reparation in every department of the country.")
+    factories.assignment(rec, inst)
+    published = factories.progress_report(focal, [rec], title="Protection orders issued")
+    evidence.attach_file(focal, published.id, filename="Informe de avance.pdf",
+                         data=b"%PDF-1.4\n%%EOF\n" + b"%" * 17_598, is_public=True,
+                         label="Progress report")
+    reports.submit_report(focal, published.id, published.version)
+    reports.approve_report(reviewer, published.id, published.version,
+                           visibility=ReportVisibility.PUBLIC)
+    waiting = factories.progress_report(focal, [rec], title="Specialised courts in three cities")
+    reports.submit_report(focal, waiting.id, waiting.version)
+    for status, why in (
+            (ImplementationStatus.NOT_STARTED, "No measure had been reported when the "
+             "Committee's concluding observations were adopted."),
+            (ImplementationStatus.IN_PROGRESS, "Protection orders are now issued in "
+             "Tegucigalpa and San Pedro Sula; the other departments still lack specialised "
+             "courts, and the budget of the shelters was not increased.")):
+        assessments.assess(reviewer, rec.id, status, why, [published.id], rec.version)
+    db.session.commit()
+    return {"reviewer_email": reviewer.email, "admin_email": admin.email,
+            "office_rec_id": rec.id, "waiting_report_id": waiting.id}
 
 
 @pytest.fixture(scope="session")

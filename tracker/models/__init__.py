@@ -1,6 +1,6 @@
 """Every model, importable from one place (Alembic and the app need them all loaded)."""
 
-from tracker.models.accounts import Role, User, new_session_token
+from tracker.models.accounts import Role, User, UserSession, new_session_token
 from tracker.models.audit import AuditEvent
 from tracker.models.base import utcnow
 from tracker.models.followup import (
@@ -88,6 +88,7 @@ __all__ = [
     "Term",
     "UprPosition",
     "User",
+    "UserSession",
     "Vocabulary",
     "utcnow",
 ]

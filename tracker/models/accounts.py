@@ -7,11 +7,11 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from tracker.models.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
 from tracker.models.reference import Institution
 
 
@@ -45,7 +45,8 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(8), default="es")
     active: Mapped[bool] = mapped_column(default=True)
     digest_opt_out: Mapped[bool] = mapped_column(default=False)
-    # Changing it signs the user out everywhere: it is what the session cookie names.
+    # Rotated whenever every sign-in of the user ends; links e-mailed before then
+    # (invitation, password reset) carry a fingerprint of it and die with it.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_demo: Mapped[bool] = mapped_column(default=False)
@@ -56,8 +57,48 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
+    # The raw token of the sign-in record this request runs under (set by sign-in and by
+    # the user loader); only its hash is stored, so the object carries it for get_id.
+    device_token = None
+    device = None
+
     def get_id(self) -> str:
-        return self.session_token
+        # Both the session cookie and the remember cookie name the device's sign-in
+        # record, never the account: ending the record refuses every copy of them.
+        if not self.device_token:
+            raise RuntimeError("sign the user in through services.sessions.start_session")
+        return self.device_token
+
+    # UserMixin compares get_id(), which now names a device (and is missing on a user
+    # loaded outside a sign-in): the same person is the same account row.
+    def __eq__(self, other):
+        if isinstance(other, User):
+            return self is other or (self.id is not None and self.id == other.id)
+        return NotImplemented
+
+    __hash__ = UserMixin.__hash__
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class UserSession(db.Model):
+    """One device's sign-in: what the session and remember cookies name."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_ended", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    source_address: Mapped[str | None] = mapped_column(String(45))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

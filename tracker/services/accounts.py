@@ -12,10 +12,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from tracker import audit
 from tracker.extensions import db
-from tracker.models import Institution, NotificationKind, Role, User, new_session_token, utcnow
+from tracker.models import Institution, NotificationKind, Role, User, utcnow
 from tracker.security import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from tracker.services import sessions
 from tracker.services.errors import ServiceError
-from tracker.services.notify import queue_notification
+from tracker.services.notify import external_url, queue_notification, send_after_response
 
 INVITATION_MAX_AGE = 7 * 24 * 3600
 RESET_MAX_AGE = 2 * 3600
@@ -59,7 +60,8 @@ def find_user_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User:
     """Return the user for valid credentials; raise AuthError otherwise (and audit it)."""
     user = find_user_by_email(email)
-    if user is None or not verify_password(user.password_hash, password):
+    # The password is checked even without an account, so both take the same time.
+    if not verify_password(user.password_hash if user else None, password) or user is None:
         audit.record(db.session, "login_failed", "app_user", user.id if user else None,
                      {"email": normalise_email(email)[:254]})
         raise AuthError(_l("Wrong e-mail or password."), status=401)
@@ -73,7 +75,7 @@ def authenticate(email: str, password: str) -> User:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
-    audit.record(db.session, "login", "app_user", user.id)
+    audit.record(db.session, "login", "app_user", user.id, by=user)
     db.session.flush()
     return user
 
@@ -168,13 +170,13 @@ def resend_invitation(actor: User, user_id: int) -> User:
     return user
 
 
-def set_password(user: User, password: str) -> None:
-    """Set a new password after checking the strength rule; sign out other sessions."""
+def set_password(user: User, password: str, *, keep_device: bool = False) -> None:
+    """Set a new password after checking the strength rule; end the other sign-ins."""
     problems = password_problems(password, user.email)
     if problems:
         raise ServiceError(" ".join(problems))
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
+    sessions.end_every_session(user, keep=user.device if keep_device else None)
     audit.record(db.session, "password_set", "app_user", user.id)
     db.session.flush()
 
@@ -187,14 +189,20 @@ def accept_invitation(token: str, password: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """E-mail a reset link when the address has an active account; say nothing either way."""
+    """Record a reset request and leave the rest to a task: the same work for any address."""
     user = find_user_by_email(email)
     audit.record(db.session, "password_reset_requested", "app_user",
                  user.id if user else None, {"email": normalise_email(email)[:254]})
+    send_after_response("tracker.tasks.send_password_reset", normalise_email(email))
+
+
+def send_password_reset(email: str) -> None:
+    """Queue a reset link to the address when it has an active account."""
+    user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
     token = make_token(user, "reset")
-    link = url_for("auth.reset_password", token=token, _external=True)
+    link = external_url("auth.reset_password", token=token)
     queue_notification(user, NotificationKind.PASSWORD_RESET, f"reset:{user.id}:{token[-24:]}",
                        "password_reset", link=link)
 
@@ -207,10 +215,10 @@ def reset_password(token: str, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change one's own password, proving the current one."""
+    """Change one's own password, proving the current one; this device stays signed in."""
     if not verify_password(user.password_hash, current):
         raise ServiceError(_l("The current password is not right."))
-    set_password(user, new)
+    set_password(user, new, keep_device=True)
 
 
 @dataclass
@@ -239,7 +247,7 @@ def update_user(actor: User, user_id: int, change: UserChange) -> User:
     user.role = change.role
     user.institution_id = change.institution_id if change.role == Role.FOCAL_POINT else None
     if permission_changed:
-        user.session_token = new_session_token()
+        sessions.end_every_session(user)
         audit.record(db.session, "permission_change", "app_user", user.id,
                      {"role": change.role.value, "institution_id": user.institution_id})
     db.session.flush()
@@ -258,7 +266,7 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     if user.active == active:
         return user
     user.active = active
-    user.session_token = new_session_token()
+    sessions.end_every_session(user)
     audit.record(db.session, "activate" if active else "deactivate", "app_user", user.id)
     db.session.flush()
     return user
@@ -274,10 +282,18 @@ def update_preferences(user: User, *, name: str, locale: str, digest_opt_out: bo
 
 def create_admin(email: str, name: str, password: str) -> User:
     """Create an administrator account (first install)."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(normalise_email(email), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ServiceError(_l("This is not a valid e-mail address.")) from exc
+    if not (name or "").strip():
+        raise ServiceError(_l("Write the administrator's name."))
     if find_user_by_email(email):
         raise ServiceError(_l("There is already an account with this e-mail address."),
                            status=409)
-    user = User(email=normalise_email(email), name=name, role=Role.ADMIN)
+    user = User(email=normalise_email(email), name=name.strip(), role=Role.ADMIN)
     problems = password_problems(password, email)
     if problems:
         raise ServiceError(" ".join(problems))

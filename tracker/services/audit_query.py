@@ -1,21 +1,20 @@
-"""Reading the audit trail: filters, newest first, and the changes laid out for display."""
+"""Reading the audit trail: filters, newest first, and the values of the filter menus."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import pytz
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from tracker.extensions import db
-from tracker.models import AuditEvent
+from tracker.models import AuditEvent, User
 
 
 @dataclass
 class AuditFilter:
-    actor: str | None = None  # part of the actor's e-mail (the label kept on each event)
+    actor: str | None = None  # part of the actor's name or e-mail
     actor_id: int | None = None
     entity_type: str | None = None
     entity_id: str | None = None
@@ -33,8 +32,12 @@ def audit_events(filters: AuditFilter, timezone: str = "UTC") -> Select:
     """Return the query of the events that match the filters, newest first."""
     query = select(AuditEvent)
     if filters.actor and filters.actor.strip():
-        query = query.where(func.lower(AuditEvent.actor_label).contains(
-            filters.actor.strip().lower(), autoescape=True))
+        wanted = filters.actor.strip().lower()
+        # The trail keeps the e-mail; people are known by name, so look in both.
+        named = select(User.id).where(func.lower(User.name).contains(wanted, autoescape=True))
+        query = query.where(or_(
+            func.lower(AuditEvent.actor_label).contains(wanted, autoescape=True),
+            AuditEvent.actor_id.in_(named)))
     if filters.actor_id is not None:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
     if filters.entity_type:
@@ -45,7 +48,8 @@ def audit_events(filters: AuditFilter, timezone: str = "UTC") -> Select:
         query = query.where(AuditEvent.action == filters.action)
     if filters.date_from:
         query = query.where(AuditEvent.at >= _local_midnight(filters.date_from, timezone))
-    if filters.date_to:
+    # The last day the calendar has needs no upper bound (and has no next day to end it).
+    if filters.date_to and filters.date_to < date.max:
         next_day = filters.date_to + timedelta(days=1)
         query = query.where(AuditEvent.at < _local_midnight(next_day, timezone))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
@@ -58,35 +62,3 @@ def recorded_values() -> tuple[list[str], list[str]]:
     actions = db.session.execute(
         select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars()
     return list(types), list(actions)
-
-
-@dataclass
-class ChangeRow:
-    field: str
-    before: str | None
-    after: str | None
-    kind: str = "change"  # "change" (before → after), "links" (removed / added), "value"
-
-
-def _show(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list | tuple):
-        return ", ".join(str(_show(v)) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-def change_rows(changes: dict | None) -> list[ChangeRow]:
-    """Lay out an event's changes as rows: field, value before, value after."""
-    rows = []
-    for field, value in sorted((changes or {}).items()):
-        if isinstance(value, dict) and ("before" in value or "after" in value):
-            rows.append(ChangeRow(field, _show(value.get("before")), _show(value.get("after"))))
-        elif isinstance(value, dict) and ("added" in value or "removed" in value):
-            rows.append(ChangeRow(field, _show(value.get("removed")) or None,
-                                  _show(value.get("added")) or None, "links"))
-        else:
-            rows.append(ChangeRow(field, None, _show(value), "value"))
-    return rows

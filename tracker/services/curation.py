@@ -10,13 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from tracker import audit, policy
 from tracker.extensions import db
+from tracker.ids import parse_id
 from tracker.models import (
     Country,
     Document,
@@ -28,6 +28,7 @@ from tracker.models import (
 )
 from tracker.services.curation_queries import term_options
 from tracker.services.errors import ServiceError, check_version, flush_or_conflict
+from tracker.urls import split_url
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
@@ -96,8 +97,8 @@ def _web_address(value: str | None, field_name: str) -> str | None:
     value = _text(value, field_name, 500)
     if value is None:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = split_url(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise ServiceError(_l("Give a web address starting with http:// or https://."),
                            field=field_name)
     return value
@@ -275,7 +276,7 @@ def set_published(actor, rec_id: int, published: bool) -> Recommendation:
 
 def get_recommendation(rec_id: int) -> Recommendation:
     """Load a recommendation or refuse with 404."""
-    rec = db.session.get(Recommendation, rec_id) if 0 < rec_id < 2**31 else None
+    rec = db.session.get(Recommendation, rec_id) if parse_id(rec_id) else None
     if rec is None:
         raise ServiceError(_l("This recommendation does not exist."), status=404)
     return rec

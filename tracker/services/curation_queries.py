@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from tracker import policy
 from tracker.extensions import db
 from tracker.i18n import current_language
+from tracker.ids import parse_id
 from tracker.models import (
     Assignment,
     Country,
@@ -107,24 +108,19 @@ class ReviewFilters:
         return not self.as_args()
 
 
-def _positive(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**31 else None
-
-
 def parse_filters(args) -> ReviewFilters:
     """Read the staff list's filters from query arguments, ignoring what does not parse."""
     status = args.get("status")
     institution = (args.get("institution") or "").strip()
     return ReviewFilters(
         published={"yes": True, "no": False}.get(args.get("published") or ""),
-        mechanism_id=_positive(args.get("mechanism")),
-        document_id=_positive(args.get("document")),
+        mechanism_id=parse_id(args.get("mechanism")),
+        document_id=parse_id(args.get("document")),
         status=(ImplementationStatus(status)
                 if status in {s.value for s in ImplementationStatus} else None),
-        institution_id=_positive(institution),
+        institution_id=parse_id(institution),
         unassigned=institution == "none",
-        term_id=_positive(args.get("term")),
+        term_id=parse_id(args.get("term")),
         q=" ".join((args.get("q") or "").split())[:200],
     )
 

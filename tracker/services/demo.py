@@ -1,4 +1,4 @@
-"""Load the Honduras demo: real recommendations from the data folder, then a labelled demo set.
+"""Load the Honduras demo: real recommendations shipped in ``tracker/demo_data``, then a demo set.
 
 The real part: the UHRI workbook (255 paragraphs), the IACHR 2015 report (12) and
 the Human Rights Committee's 2020 follow-up grades of four paragraphs of
@@ -19,7 +19,6 @@ from typing import NamedTuple
 
 from flask import current_app
 
-from tracker.config import default_data_dir
 from tracker.extensions import db
 from tracker.imports import RecommendationRecord, read_tracker_csv, read_uhri_xlsx
 from tracker.imports.writer import ImportResult
@@ -33,9 +32,12 @@ from tracker.models import (
 from tracker.services.imports import import_records
 from tracker.services.seed import seed_reference_data
 
-UHRI_FILE = "honduras/uhri_export_honduras.xlsx"
-IACHR_FILE = "honduras/iachr_2015_honduras.csv"
-CCPR_FILE = "honduras/ccpr_followup_2020.json"
+# The package carries the demo set, so that the project alone (a clone, an installed
+# wheel) has its demo; TRACKER_DATA_DIR is only for sets too large to ship.
+DEMO_DATA_DIR = Path(__file__).resolve().parent.parent / "demo_data"
+UHRI_FILE = "uhri_export_honduras.xlsx"
+IACHR_FILE = "iachr_2015_honduras.csv"
+CCPR_FILE = "ccpr_followup_2020.json"
 DEMO_FILES = (UHRI_FILE, IACHR_FILE, CCPR_FILE)
 
 
@@ -71,7 +73,7 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 
 
 class DemoDataMissing(Exception):
-    """The recommendation data folder (or one of its files) is not where it is expected."""
+    """The demo data folder (or one of its files) is not where it is expected."""
 
 
 @dataclass
@@ -88,17 +90,17 @@ class DemoReport:
 
 
 def demo_data_dir() -> Path:
-    """Return the data folder: the app's DATA_DIR setting, else the shared default."""
-    configured = current_app.config.get("DATA_DIR")
-    return Path(configured) if configured else default_data_dir()
+    """Return the demo data folder: the app's DEMO_DATA_DIR setting, else the shipped set."""
+    configured = current_app.config.get("DEMO_DATA_DIR")
+    return Path(configured) if configured else DEMO_DATA_DIR
 
 
 def check_demo_data(data_dir: Path) -> None:
     """Raise DemoDataMissing naming the folder or file expected, when absent."""
     if not data_dir.is_dir():
         raise DemoDataMissing(
-            f"demo data folder not found: expected {data_dir} (set TRACKER_DATA_DIR "
-            "to the folder holding honduras/uhri_export_honduras.xlsx)"
+            f"demo data folder not found: expected {data_dir} (the folder holding "
+            f"{UHRI_FILE}, shipped in tracker/demo_data)"
         )
     for name in DEMO_FILES:
         if not (data_dir / name).is_file():

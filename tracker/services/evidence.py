@@ -13,19 +13,19 @@ import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import filetype
 from filetype.types.archive import Pdf
 from filetype.types.image import Jpeg, Png
 from flask import current_app
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from tracker import policy
 from tracker.extensions import db
+from tracker.i18n import file_size
 from tracker.models import Evidence, EvidenceKind, ProgressReport, StoredFile
 from tracker.services.errors import ServiceError
+from tracker.urls import split_url
 
 
 @dataclass(frozen=True)
@@ -125,9 +125,24 @@ def detect_file_type(data: bytes) -> FileType | None:
     return None
 
 
+def visible_text(text: str | None) -> str:
+    """Return the text in NFC without format characters and with control characters as spaces.
+
+    Format characters (bidirectional overrides, zero-width marks) are invisible yet reorder
+    or hide what is shown: "informe", U+202E, "fdp.exe" reads as "informeexe.pdf".
+    """
+    kept = []
+    for ch in text or "":
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue
+        kept.append(" " if category == "Cc" else ch)
+    return unicodedata.normalize("NFC", "".join(kept))
+
+
 def clean_filename(name: str | None, kind: FileType) -> str:
     """Return a safe file name ending in the extension of the type actually found."""
-    name = unicodedata.normalize("NFC", name or "")
+    name = visible_text(name)
     name = re.split(r"[/\\]", name)[-1]
     name = _UNSAFE_NAME_CHARS.sub("_", name)
     name = " ".join(name.split()).strip(" .")
@@ -142,10 +157,8 @@ def clean_filename(name: str | None, kind: FileType) -> str:
 
 
 def readable_size(size: int) -> str:
-    """Write a number of bytes in KB or MB, in the user's number format."""
-    if size >= 1024 * 1024:
-        return format_decimal(size / (1024 * 1024), format="#,##0.#") + " MB"
-    return format_decimal(size / 1024, format="#,##0.#") + " KB"
+    """Write a number of bytes in kB or MB, in the user's number format."""
+    return file_size(size)
 
 
 def max_bytes() -> int:
@@ -167,8 +180,8 @@ def _editable_report(actor, report_id: int) -> ProgressReport:
 
 
 def _clean_label(label: str | None, fallback: str) -> str:
-    label = " ".join((label or "").split())
-    return (label or fallback)[:MAX_LABEL]
+    label = " ".join(visible_text(label).split())
+    return (label or " ".join(visible_text(fallback).split()))[:MAX_LABEL]
 
 
 def attach_file(actor, report_id: int, *, filename: str | None, data: bytes,
@@ -200,8 +213,8 @@ def attach_file(actor, report_id: int, *, filename: str | None, data: bytes,
 def clean_link(url: str | None) -> str:
     """Return the address when it is an absolute http(s) link; raise ServiceError otherwise."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
+    parts = split_url(url)
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
             or any(ord(ch) < 33 for ch in url)):
         raise ServiceError(_l("Give a full web address starting with http:// or https://."),
                            field="url")
@@ -243,6 +256,6 @@ def downloadable_evidence(actor, evidence_id: int) -> Evidence | None:
     return evidence
 
 
-def is_publicly_visible(evidence: Evidence) -> bool:
-    """Whether anyone at all may open this evidence (public item of a published report)."""
-    return policy.can_download_evidence(None, evidence)
+def download_name(evidence: Evidence) -> str:
+    """Return the name a downloaded file is saved under, clean even for files stored long ago."""
+    return visible_text(evidence.stored_file.filename).strip() or "evidence"

@@ -7,11 +7,11 @@ the renderer produced.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+
+from tracker.urls import split_url
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code", "pre",
@@ -35,7 +35,9 @@ def _safe_link(value: str) -> str | None:
     value = value.strip()
     if any(ord(ch) < 33 for ch in value):
         return None
-    parts = urlsplit(value)
+    parts = split_url(value)
+    if parts is None:
+        return None
     scheme = parts.scheme.lower()
     if scheme not in LINK_SCHEMES:
         return None

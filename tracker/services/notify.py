@@ -5,7 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import render_template
+from flask import (
+    after_this_request,
+    current_app,
+    has_request_context,
+    render_template,
+    url_for,
+)
 from flask_babel import force_locale
 
 from tracker.extensions import db
@@ -13,6 +19,7 @@ from tracker.models import Notification, NotificationKind, NotificationStatus, U
 
 log = logging.getLogger(__name__)
 OUTBOX = "notification_outbox"
+TASKS = "tasks_after_commit"
 MAX_ATTEMPTS = 5
 
 
@@ -39,13 +46,64 @@ def queue_notification(recipient: User, kind: NotificationKind, dedupe_key: str,
     return note
 
 
-def dispatch_outbox() -> None:
-    """Enqueue the messages queued in the transaction just committed.
+def external_url(endpoint: str, **values) -> str:
+    """Return an absolute address, also outside a request (a task, a command): on BASE_URL."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
 
-    A broker that cannot be reached leaves them pending for the periodic sweep.
+
+def send_after_response(task_name: str, *args) -> None:
+    """Enqueue a task by name once the transaction commits, never running it in the request.
+
+    For work whose duration must not tell the requester anything: with a broker the
+    request only publishes it; without one (tasks run in-process) it runs once the answer
+    has been sent.
+    """
+    db.session.info.setdefault(TASKS, []).append((task_name, args))
+
+
+def _run_after_response(task_name: str, args: tuple) -> None:
+    app = current_app._get_current_object()
+    celery = app.extensions["celery"]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                celery.tasks[task_name].apply(args=args)
+            except Exception:  # noqa: BLE001 - the answer has gone; only the log can tell
+                log.exception("task %s failed after the response", task_name)
+
+    @after_this_request
+    def _later(response):
+        response.call_on_close(run)
+        return response
+
+
+def _dispatch_tasks() -> None:
+    celery = current_app.extensions["celery"]
+    for task_name, args in db.session.info.pop(TASKS, []):
+        if celery.conf.task_always_eager:
+            if has_request_context():
+                _run_after_response(task_name, args)
+            else:
+                celery.tasks[task_name].apply(args=args)
+            continue
+        try:
+            celery.send_task(task_name, args=list(args))
+        except Exception:  # noqa: BLE001 - the requester may ask again
+            log.warning("could not enqueue task %s", task_name, exc_info=True)
+
+
+def dispatch_outbox() -> None:
+    """Enqueue the messages and tasks queued in the transaction just committed.
+
+    A broker that cannot be reached leaves the messages pending for the periodic sweep.
     """
     from tracker.tasks import send_notification
 
+    _dispatch_tasks()
     ids = db.session.info.pop(OUTBOX, [])
     for note_id in ids:
         try:
@@ -57,6 +115,7 @@ def dispatch_outbox() -> None:
 
 def discard_outbox() -> None:
     db.session.info.pop(OUTBOX, None)
+    db.session.info.pop(TASKS, None)
 
 
 def deliver_notification(note_id: int) -> NotificationStatus:

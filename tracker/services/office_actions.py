@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker import policy
 from tracker.extensions import db
+from tracker.ids import parse_id
 from tracker.models import (
     Institution,
     OfficeAction,
@@ -201,7 +202,7 @@ def delete_office_action(actor, action_id: int, version: int | None) -> None:
 def get_office_action(actor, action_id: int) -> OfficeAction:
     """Load an office action the user may read, or refuse with 404."""
     action = db.session.scalar(office_actions_query(actor).where(OfficeAction.id == action_id)
-                               ) if 0 < action_id < 2**31 else None
+                               ) if parse_id(action_id) else None
     if action is None:
         raise ServiceError(_l("This office action does not exist."), status=404)
     return action

@@ -13,11 +13,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from tracker import policy
 from tracker.extensions import db
+from tracker.ids import parse_id
 from tracker.models import (
     Assignment,
     Evidence,
@@ -36,7 +37,6 @@ from tracker.services.catalogue import Page, text_condition
 OVERDUE, DUE_SOON, LATER = "overdue", "due_soon", "later"
 DUE_STATES = (OVERDUE, DUE_SOON, LATER)
 MAX_QUERY_LENGTH = 200
-MAX_ID = 2**31 - 1
 
 
 def local_today() -> date:
@@ -64,13 +64,6 @@ def _due_condition(state: str, today: date, soon_days: int) -> ColumnElement[boo
     if state == DUE_SOON:
         return Assignment.next_due.between(today, horizon)
     return or_(Assignment.next_due.is_(None), Assignment.next_due > horizon)
-
-
-def _int_arg(raw: str | None) -> int | None:
-    if raw is None or not raw.strip().isdigit():
-        return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
 
 
 # --- the institution workspace ---------------------------------------------------------------
@@ -111,7 +104,7 @@ def parse_workspace_filters(args: Mapping[str, str]) -> WorkspaceFilters:
         status = None
     return WorkspaceFilters(
         due=due if due in DUE_STATES else None,
-        mechanism_id=_int_arg(args.get("mechanism")),
+        mechanism_id=parse_id(args.get("mechanism")),
         status=status,
         q=" ".join((args.get("q") or "").split())[:MAX_QUERY_LENGTH],
     )
@@ -120,7 +113,8 @@ def parse_workspace_filters(args: Mapping[str, str]) -> WorkspaceFilters:
 def _institution_assignments(user) -> Select:
     """Active assignments of the user's institution whose recommendation the user may see."""
     if not policy.can_use_institution_workspace(user):
-        return select(Assignment).where(Assignment.id.is_(None))
+        # The same shape as the real query, so that callers may pick its columns.
+        return select(Assignment).join(Assignment.recommendation).where(false())
     query = policy.assignments_visible_to(
         user,
         select(Assignment).join(Assignment.recommendation).where(
@@ -228,8 +222,8 @@ class QueueRow:
 
 def parse_queue_filters(args: Mapping[str, str]) -> QueueFilters:
     """Read the queue filters from query arguments."""
-    return QueueFilters(institution_id=_int_arg(args.get("institution")),
-                        mechanism_id=_int_arg(args.get("mechanism")))
+    return QueueFilters(institution_id=parse_id(args.get("institution")),
+                        mechanism_id=parse_id(args.get("mechanism")))
 
 
 def _submitted(user) -> Select:

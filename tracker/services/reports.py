@@ -15,6 +15,7 @@ from datetime import date
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from tracker import audit, policy
@@ -125,8 +126,10 @@ def _clean(actor, data: ReportInput, report: ProgressReport | None) -> tuple[dic
     refused = [i for i in wanted if i not in allowed]
     if refused:
         raise ServiceError(
-            _l("You can only report on recommendations assigned to your institution; "
-               "%(count)s of those chosen are not. Nothing was saved.", count=len(refused)),
+            ngettext("You can only report on recommendations assigned to your institution; "
+                     "%(num)d of those chosen is not. Nothing was saved.",
+                     "You can only report on recommendations assigned to your institution; "
+                     "%(num)d of those chosen are not. Nothing was saved.", len(refused)),
             field="recommendation_ids")
     values = {"title": title, "description": description, "period_start": data.period_start,
               "period_end": data.period_end, "measure_kind": measure}
@@ -286,7 +289,7 @@ def result_recipients(report: ProgressReport) -> list[User]:
                            User.institution_id == report.institution_id,
                            User.active.is_(True)).order_by(User.id)))
     author = report.author
-    if author is not None and author.active and author not in people:
+    if author is not None and author.active and author.id not in {p.id for p in people}:
         people.insert(0, author)
     return people
 

@@ -15,11 +15,14 @@ def wants_json() -> bool:
 def register_web(app: Flask) -> None:
     """Register every blueprint, the error handlers and the template globals."""
     from tracker.web import public
-    from tracker.web.helpers import register_template_helpers, remember_language
+    from tracker.web.helpers import WebRequest, register_template_helpers, remember_language
+    from tracker.web.ids import register_id_converter
 
+    register_id_converter(app)
     app.register_blueprint(public.bp)
     register_template_helpers(app)
     app.before_request(remember_language)
+    app.request_class = WebRequest
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

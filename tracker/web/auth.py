@@ -13,11 +13,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker import audit, policy
-from tracker.extensions import db, limiter
-from tracker.services import accounts
+from tracker import policy
+from tracker.extensions import limiter
+from tracker.services import accounts, sessions, sign_in_throttle
 from tracker.services.errors import ServiceError
 from tracker.web.auth_forms import (
     AccountForm,
@@ -32,21 +33,37 @@ from tracker.web.transaction import commit, rollback
 bp = Blueprint("auth", __name__)
 
 
-def _account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))
+def _forget_this_device() -> None:
+    """Empty the session and have the remember cookie deleted, keeping the language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    # After the clear: logout_user marks the remember cookie for deletion in the session.
+    logout_user()
 
 
-def _failed(response) -> bool:
-    return response.status_code == 401
+def _sign_in(user, remember: bool) -> None:
+    lang = session.get("lang")
+    session.clear()  # a new session at sign-in: nothing carried over from before
+    if lang:
+        session["lang"] = lang
+    sessions.start_session(user, remember=remember,
+                           user_agent=request.headers.get("User-Agent", ""),
+                           address=request.remote_addr)
+    commit()
+    login_user(user, remember=remember)
+    session.permanent = True
 
 
-def _record_lockout(request_limit) -> None:
-    # The request is refused before the view runs: write and commit the trail here.
-    rollback()
-    audit.record(db.session, "login_locked", "app_user", None,
-                 {"email": accounts.normalise_email(request.form.get("email", ""))[:254],
-                  "limit": str(request_limit.limit)})
-    db.session.commit()
+def _throttled(form: LoginForm, wait: int):
+    minutes = max(1, -(-wait // 60))
+    flash(ngettext("Too many failed sign-ins from here. Try again in %(num)d minute.",
+                   "Too many failed sign-ins from here. Try again in %(num)d minutes.",
+                   minutes), "danger")
+    response = current_app.make_response((render_template("auth/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def home_for(user) -> str:
@@ -59,31 +76,27 @@ def home_for(user) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_failed, on_breach=_record_lockout,
-               scope="login-account")
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_failed, on_breach=_record_lockout, scope="login-address")
 def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        email = accounts.normalise_email(form.email.data)
+        wait = sign_in_throttle.seconds_to_wait(email, request.remote_addr)
+        if wait:
+            return _throttled(form, wait)
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(email, form.password.data)
         except ServiceError as exc:
+            if exc.status == 401:
+                sign_in_throttle.record_failure(email, request.remote_addr)
             commit()  # keep the audit entry of the failure
             flash(str(exc.message), "danger")
             status = exc.status
         else:
-            commit()
-            lang = session.get("lang")
-            session.clear()  # a new session at sign-in: nothing carried over from before
-            if lang:
-                session["lang"] = lang
-            login_user(user, remember=form.remember.data)
-            session.permanent = True
+            sign_in_throttle.record_success(email, request.remote_addr)
+            _sign_in(user, form.remember.data)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next"), home_for(user)))
     elif form.is_submitted():
@@ -94,14 +107,20 @@ def login():
 @bp.post("/logout")
 def logout():
     if current_user.is_authenticated:
-        audit.record(db.session, "logout", "app_user", current_user.id)
+        sessions.sign_out(current_user)
         commit()
-    logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _forget_this_device()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("public.home"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    sessions.sign_out_everywhere(current_user)
+    commit()
+    _forget_this_device()
+    flash(_("You have signed out on every device."), "info")
     return redirect(url_for("public.home"))
 
 
@@ -172,8 +191,8 @@ def account():
                 status = 400
             else:
                 commit()
-                login_user(current_user, remember=False)  # the token changed: stay signed in
-                flash(_("Your password has been changed."), "success")
+                flash(_("Your password has been changed. Your other devices have been "
+                        "signed out."), "success")
                 return redirect(url_for("auth.account"))
         else:
             status = 400
@@ -186,4 +205,6 @@ def account():
         return redirect(url_for("auth.account"))
     elif form.is_submitted():
         status = 400
-    return render_template("auth/account.html", form=form, password_form=password_form), status
+    return render_template("auth/account.html", form=form, password_form=password_form,
+                           devices=sessions.live_sessions(current_user),
+                           this_device=current_user.device), status

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, current_app, request, session, url_for
+from flask import Flask, Request, current_app, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from werkzeug.utils import cached_property
 
-from tracker.i18n import SESSION_KEY, current_language, label
+from tracker.i18n import SESSION_KEY, current_language, file_size, label
 from tracker.services.markdown import render_markdown
+from tracker.urls import split_url
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -19,8 +21,8 @@ def safe_next(target: str | None, fallback: str) -> str:
     # Browsers read "/\evil" as "//evil" and drop tabs and newlines inside URLs.
     if "\\" in target or any(ch.isspace() or ord(ch) < 32 for ch in target):
         return fallback
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
+    parts = split_url(target)
+    if parts is None or parts.scheme or parts.netloc or target.startswith("//"):
         return fallback
     return target
 
@@ -41,7 +43,8 @@ def web_url(value: str | None) -> str | None:
     """Return an http(s) address as given, anything else (javascript:, data:) as None."""
     if not value:
         return None
-    scheme = urlsplit(value.strip()).scheme.lower()
+    parts = split_url(value.strip())
+    scheme = parts.scheme.lower() if parts else ""
     return value.strip() if scheme in ("http", "https") else None
 
 
@@ -59,6 +62,28 @@ def language_name(code: str | None, in_language: str | None = None) -> str:
 def has_endpoint(name: str) -> bool:
     """Whether a route exists, so templates link only to pages that are there."""
     return name in current_app.view_functions
+
+
+def _without_nul(values):
+    if not any("\x00" in value for _key, value in values.items(multi=True)):
+        return values
+    return type(values)((key, value.replace("\x00", ""))
+                        for key, value in values.items(multi=True))
+
+
+class WebRequest(Request):
+    """A request whose query and form hold no NUL character.
+
+    No one types it, and PostgreSQL cannot store it or even compare text with it.
+    """
+
+    @cached_property
+    def args(self):
+        return _without_nul(Request.args.fget(self))
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        self.__dict__["form"] = _without_nul(self.__dict__["form"])
 
 
 def remember_language() -> None:
@@ -92,6 +117,7 @@ def register_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters["number"] = lambda n: format_decimal(n or 0)
     app.jinja_env.filters["percent"] = lambda x: format_percent(x or 0)
+    app.jinja_env.filters["filesize"] = file_size
     app.jinja_env.filters["loc"] = lambda obj, field="name": (
         obj.localized(field) if obj is not None else ""
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from tracker import audit
@@ -12,10 +13,36 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+HSTS = "max-age=31536000"
+
+
+class SchemeAwareSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie, and every cookie of an HTTPS response, Secure.
+
+    TRACKER_ENV_NAME=production is not the only sign of HTTPS: a request that came over
+    it (as ProxyFix reports behind the configured proxies) must not get back a cookie
+    that a browser would also send over plain HTTP.
+    """
+
+    def get_cookie_secure(self, app) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+    def save_session(self, app, session, response) -> None:
+        super().save_session(app, session, response)
+        # Saving the session comes after every after-request hook, Flask-Login's remember
+        # cookie included, which reads its Secure flag from the configuration only.
+        if request.is_secure:
+            cookies = response.headers.getlist("Set-Cookie")
+            response.headers.remove("Set-Cookie")
+            for cookie in cookies:
+                if "; secure" not in cookie.lower():
+                    cookie += "; Secure"
+                response.headers.add("Set-Cookie", cookie)
 
 
 def register_hooks(app: Flask) -> None:
-    """Attribute each request's changes to its user and address."""
+    """Attribute each request's changes to its user and address; secure the answers."""
+    app.session_interface = SchemeAwareSessionInterface()
 
     @app.before_request
     def _set_actor():
@@ -39,6 +66,8 @@ def register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if current_user.is_authenticated:
             # Pages of signed-in people hold unpublished work: never keep them in caches.
             response.headers.setdefault("Cache-Control", "private, no-store")

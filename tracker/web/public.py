@@ -19,6 +19,7 @@ from tracker.i18n import SESSION_KEY
 from tracker.models import ImplementationStatus, RecommendationType
 from tracker.services import catalogue
 from tracker.web.helpers import safe_next
+from tracker.web.ids import arg_page
 
 bp = Blueprint("public", __name__)
 
@@ -35,7 +36,7 @@ def recommendations():
     page = catalogue.search_recommendations(
         current_user,
         filters,
-        page=catalogue.parse_page(request.args.get("page")),
+        page=arg_page(),
         per_page=current_app.config.get("PAGE_SIZE", 25),
     )
     return render_template(
@@ -52,7 +53,7 @@ def recommendations():
     )
 
 
-@bp.get("/recommendations/<int:rec_id>")
+@bp.get("/recommendations/<id:rec_id>")
 def recommendation(rec_id: int):
     rec = catalogue.get_recommendation(rec_id)
     if rec is None or not policy.can_view_recommendation(current_user, rec):

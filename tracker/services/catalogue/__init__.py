@@ -13,7 +13,6 @@ from tracker.services.catalogue.listing import (
     count_recommendations,
     filter_options,
     parse_filters,
-    parse_page,
     search_recommendations,
     summarise,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "filter_options",
     "get_recommendation",
     "parse_filters",
-    "parse_page",
     "recommendation_detail",
     "search_recommendations",
     "summarise",

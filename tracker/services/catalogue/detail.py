@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from tracker import policy
 from tracker.extensions import db
 from tracker.i18n import current_language
+from tracker.ids import MAX_ID
 from tracker.models import (
     Assignment,
     Evidence,
@@ -21,7 +22,6 @@ from tracker.models import (
 )
 from tracker.models.followup import report_recommendation
 from tracker.models.recommendation import recommendation_term
-from tracker.services.catalogue.listing import MAX_ID
 
 
 @dataclass

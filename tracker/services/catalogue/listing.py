@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from tracker import policy
 from tracker.extensions import db
 from tracker.i18n import current_language
+from tracker.ids import parse_id
 from tracker.models import (
     Document,
     ImplementationStatus,
@@ -28,7 +29,6 @@ THEME_VOCABULARY = "themes"
 MAX_QUERY_LENGTH = 200
 # Above this many documents the unfiltered select would be unusable; ask for a mechanism first.
 MAX_DOCUMENT_OPTIONS = 400
-MAX_ID = 2**31 - 1
 
 
 def _paragraph_order() -> list[ColumnElement]:
@@ -178,13 +178,6 @@ def filter_options(user, filters: Filters) -> FilterOptions:
     )
 
 
-def _int_arg(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()):
-        return None
-    value = int(raw)
-    return value if 0 < value <= MAX_ID else None
-
 
 def _enum_arg(enum_cls, raw: str | None):
     try:
@@ -214,7 +207,7 @@ def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
 
     def visible(column):
         def check(raw):
-            value = _int_arg(raw)
+            value = parse_id(raw)
             if value is None:
                 return None
             return value if db.session.scalar(select(_has_visible(user, column == value))) else None
@@ -222,7 +215,7 @@ def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
         return check
 
     def theme(raw):
-        value = _int_arg(raw)
+        value = parse_id(raw)
         if value is None:
             return None
         return db.session.scalar(
@@ -243,12 +236,6 @@ def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
         q=_clean_text(args.get("q")),
     )
     return filters, ignored
-
-
-def parse_page(raw: str | None) -> int:
-    """Return the page number asked for, or 1 when it is not a positive number."""
-    value = _int_arg(raw)
-    return value or 1
 
 
 def _conditions(filters: Filters) -> list[ColumnElement[bool]]:

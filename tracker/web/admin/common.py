@@ -11,6 +11,7 @@ from tracker.i18n import label
 from tracker.models import Institution
 from tracker.web.admin.forms import menu
 from tracker.web.helpers import safe_next
+from tracker.web.ids import arg_page
 
 
 def get_or_404(model, obj_id: int):
@@ -34,8 +35,7 @@ def back_to(fallback: str):
 
 
 def paginate(query):
-    page = request.args.get("page", 1, type=int)
-    return db.paginate(query, page=max(page, 1), per_page=current_app.config["PAGE_SIZE"],
+    return db.paginate(query, page=arg_page(), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
 
 

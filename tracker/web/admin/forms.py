@@ -9,7 +9,6 @@ from wtforms import (
     DateField,
     EmailField,
     Form,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from wtforms.widgets import HiddenInput
 
 from tracker.models import Role
+from tracker.web.ids import BoundedIntegerField, IdField
 
 
 def menu(pairs, blank=None) -> list[SelectChoice]:
@@ -30,15 +30,8 @@ def menu(pairs, blank=None) -> list[SelectChoice]:
 LANGUAGES = [("es", "Español"), ("en", "English")]
 
 
-def optional_id(value) -> int | None:
-    """Coerce a menu value to an id, the empty choice to None."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
 def _version_field():
-    return IntegerField(widget=HiddenInput(), validators=[Optional()])
+    return BoundedIntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -48,9 +41,9 @@ class _RoleAndInstitution:
     # that the service, not the form, answers "you may not give this role" (403).
     role = SelectField(_l("Role"), coerce=Role, validate_choice=False,
                        validators=[DataRequired()])
-    institution_id = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False,
-                                 description=_l("Required for focal points; leave empty for "
-                                                "other roles."))
+    institution_id = IdField(_l("Institution"),
+                             description=_l("Required for focal points; leave empty for "
+                                            "other roles."))
 
     def validate_institution_id(self, field):
         if self.role.data == Role.FOCAL_POINT and not field.data:
@@ -71,7 +64,7 @@ class UserEditForm(_RoleAndInstitution, FlaskForm):
 class UserFilterForm(Form):
     q = StringField(_l("Name or e-mail contains"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Role"), validate_choice=False)
-    institution = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False)
+    institution = IdField(_l("Institution"))
     status = SelectField(_l("Status"), choices=menu([
         ("active", _l("Active")), ("inactive", _l("Deactivated")),
         ("pending", _l("Invitation not yet accepted")),
@@ -92,8 +85,8 @@ class _Names:
 class InstitutionForm(_Names, FlaskForm):
     acronym = StringField(_l("Acronym"), validators=[DataRequired(), Length(max=32)])
     branch = SelectField(_l("Branch"), validators=[DataRequired()])
-    parent_id = SelectField(_l("Part of"), coerce=optional_id, validate_choice=False,
-                            description=_l("The institution this one belongs to, if any."))
+    parent_id = IdField(_l("Part of"),
+                        description=_l("The institution this one belongs to, if any."))
     version = _version_field()
 
 
@@ -138,21 +131,21 @@ class TermForm(_Names, _Descriptions, FlaskForm):
     code = StringField(_l("Code"), validators=[Optional(), Length(max=128)],
                        description=_l("Made from the English name when left empty. It cannot be "
                                       "changed later."))
-    parent_id = SelectField(_l("Broader term"), coerce=optional_id, validate_choice=False,
-                            description=_l("Optional, e.g. the goal of an SDG target."))
+    parent_id = IdField(_l("Broader term"),
+                        description=_l("Optional, e.g. the goal of an SDG target."))
     version = _version_field()
 
 
 class MergeForm(FlaskForm):
-    target_id = SelectField(_l("Merge into"), coerce=optional_id, validate_choice=False,
-                            validators=[DataRequired()])
+    target_id = IdField(_l("Merge into"), validators=[DataRequired()])
 
 
 # --- audit trail ---------------------------------------------------------------------------
 
 class AuditFilterForm(Form):
-    actor = StringField(_l("Who (e-mail contains)"), validators=[Optional(), Length(max=254)])
-    actor_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    actor = StringField(_l("Who (name or e-mail contains)"),
+                        validators=[Optional(), Length(max=254)])
+    actor_id = IdField(widget=HiddenInput())
     entity_type = SelectField(_l("Kind of record"), validate_choice=False)
     entity_id = StringField(_l("Record number"), validators=[Optional(), Length(max=64)])
     action = SelectField(_l("Action"), validate_choice=False)

@@ -93,7 +93,7 @@ def new_institution():
     return render_template("admin/institutions/form.html", form=form, institution=None), status
 
 
-@bp.route("/institutions/<int:institution_id>", methods=["GET", "POST"])
+@bp.route("/institutions/<id:institution_id>", methods=["GET", "POST"])
 @require(policy.can_edit_reference_data)
 def edit_institution(institution_id: int):
     inst = get_or_404(Institution, institution_id)
@@ -113,7 +113,7 @@ def edit_institution(institution_id: int):
     return render_template("admin/institutions/form.html", form=form, institution=inst), status
 
 
-@bp.post("/institutions/<int:institution_id>/active")
+@bp.post("/institutions/<id:institution_id>/active")
 @require(policy.can_edit_reference_data)
 def set_institution_active(institution_id: int):
     inst = get_or_404(Institution, institution_id)

@@ -56,7 +56,7 @@ def new_mechanism():
     return render_template("admin/mechanisms/form.html", form=form, mechanism=None), status
 
 
-@bp.route("/mechanisms/<int:mechanism_id>", methods=["GET", "POST"])
+@bp.route("/mechanisms/<id:mechanism_id>", methods=["GET", "POST"])
 @require(policy.can_edit_reference_data)
 def edit_mechanism(mechanism_id: int):
     mech = get_or_404(Mechanism, mechanism_id)

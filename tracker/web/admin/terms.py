@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from tracker import policy
@@ -36,7 +37,7 @@ def _subterms(term: Term) -> set[int]:
     return found
 
 
-@bp.post("/vocabularies/<int:vocabulary_id>/terms")
+@bp.post("/vocabularies/<id:vocabulary_id>/terms")
 @require(policy.can_edit_reference_data)
 def new_term(vocabulary_id: int):
     vocab = get_or_404(Vocabulary, vocabulary_id)
@@ -51,7 +52,7 @@ def new_term(vocabulary_id: int):
     return redirect(url_for("admin.vocabulary", vocabulary_id=vocab.id))
 
 
-@bp.route("/terms/<int:term_id>", methods=["GET", "POST"])
+@bp.route("/terms/<id:term_id>", methods=["GET", "POST"])
 @require(policy.can_edit_reference_data)
 def edit_term(term_id: int):
     term = get_or_404(Term, term_id)
@@ -72,7 +73,7 @@ def edit_term(term_id: int):
     return render_template("admin/terms/form.html", form=form, term=term), status
 
 
-@bp.post("/terms/<int:term_id>/active")
+@bp.post("/terms/<id:term_id>/active")
 @require(policy.can_edit_reference_data)
 def set_term_active(term_id: int):
     term = get_or_404(Term, term_id)
@@ -88,7 +89,7 @@ def set_term_active(term_id: int):
     return back_to(url_for("admin.vocabulary", vocabulary_id=term.vocabulary_id))
 
 
-@bp.route("/terms/<int:term_id>/merge", methods=["GET", "POST"])
+@bp.route("/terms/<id:term_id>/merge", methods=["GET", "POST"])
 @require(policy.can_edit_reference_data)
 def merge_term(term_id: int):
     term = get_or_404(Term, term_id)
@@ -101,9 +102,12 @@ def merge_term(term_id: int):
     if form.validate_on_submit():
         result, error = run(reference.merge_terms, current_user, term.id, form.target_id.data)
         if error is None:
-            flash(_("The term has been merged: %(recs)d recommendations and %(actions)d office "
-                    "actions now use the term chosen.", recs=result.recommendations,
-                    actions=result.actions), "success")
+            flash(_("The term has been merged: %(recommendations)s and %(actions)s now use "
+                    "the term chosen.",
+                    recommendations=ngettext("%(num)d recommendation", "%(num)d recommendations",
+                                             result.recommendations),
+                    actions=ngettext("%(num)d office action", "%(num)d office actions",
+                                     result.actions)), "success")
             return redirect(url_for("admin.vocabulary", vocabulary_id=term.vocabulary_id))
         show_error(form, error)
         status = error.status

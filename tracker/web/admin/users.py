@@ -92,7 +92,7 @@ def _manageable_user(user_id: int) -> User:
     return user
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @require(policy.can_view_users)
 def edit_user(user_id: int):
     user = _manageable_user(user_id)
@@ -114,7 +114,7 @@ def edit_user(user_id: int):
     return _render_user(user, form, error.status)
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @require(policy.can_view_users)
 def set_user_active(user_id: int):
     user = _manageable_user(user_id)
@@ -133,7 +133,7 @@ def set_user_active(user_id: int):
     return _render_user(user, form, error.status)
 
 
-@bp.post("/users/<int:user_id>/invitation")
+@bp.post("/users/<id:user_id>/invitation")
 @require(policy.can_invite)
 def resend_invitation(user_id: int):
     user = get_or_404(User, user_id)

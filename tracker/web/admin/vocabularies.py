@@ -74,13 +74,13 @@ def new_vocabulary():
     return render_template("admin/vocabularies/form.html", form=form, vocabulary=None), status
 
 
-@bp.get("/vocabularies/<int:vocabulary_id>")
+@bp.get("/vocabularies/<id:vocabulary_id>")
 @require(policy.can_view_reference_data)
 def vocabulary(vocabulary_id: int):
     return render_vocabulary(get_or_404(Vocabulary, vocabulary_id))
 
 
-@bp.route("/vocabularies/<int:vocabulary_id>/edit", methods=["GET", "POST"])
+@bp.route("/vocabularies/<id:vocabulary_id>/edit", methods=["GET", "POST"])
 @require(policy.can_edit_reference_data)
 def edit_vocabulary(vocabulary_id: int):
     vocab = get_or_404(Vocabulary, vocabulary_id)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from tracker import policy
 from tracker.extensions import db
+from tracker.ids import parse_id
 from tracker.models import ProgressReport
 from tracker.services.errors import ServiceError
 
@@ -21,8 +22,8 @@ def own_report_or_404(report_id: int) -> ProgressReport:
 
 def parse_version(raw) -> int | None:
     """Return the version a form sent back, or None when it is missing or garbled."""
-    raw = (raw or "").strip() if isinstance(raw, str) else raw
-    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    # A row's version counts up from 1 in an INTEGER column, as ids do.
+    return parse_id(raw)
 
 
 def show_error(form, exc: ServiceError) -> bool:

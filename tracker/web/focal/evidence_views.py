@@ -23,7 +23,7 @@ def _refused_unless_editable(report):
                                       "draft or returned for changes."))
 
 
-@bp.post("/reports/<int:report_id>/evidence/file")
+@bp.post("/reports/<id:report_id>/evidence/file")
 @require(policy.can_write_reports)
 def attach_file(report_id: int):
     report = own_report_or_404(report_id)
@@ -46,7 +46,7 @@ def attach_file(report_id: int):
     return redirect(url_for("focal.report", report_id=report.id, _anchor="evidence"))
 
 
-@bp.post("/reports/<int:report_id>/evidence/link")
+@bp.post("/reports/<id:report_id>/evidence/link")
 @require(policy.can_write_reports)
 def add_link(report_id: int):
     report = own_report_or_404(report_id)
@@ -65,7 +65,7 @@ def add_link(report_id: int):
     return redirect(url_for("focal.report", report_id=report.id, _anchor="evidence"))
 
 
-@bp.post("/reports/<int:report_id>/evidence/<int:evidence_id>/remove")
+@bp.post("/reports/<id:report_id>/evidence/<id:evidence_id>/remove")
 @require(policy.can_write_reports)
 def remove_evidence(report_id: int, evidence_id: int):
     report = own_report_or_404(report_id)

@@ -11,7 +11,6 @@ from wtforms import (
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -22,6 +21,7 @@ from tracker.i18n import label
 from tracker.models import MeasureKind
 from tracker.services.evidence import ACCEPTED_EXTENSIONS
 from tracker.services.reports import MAX_DESCRIPTION, MAX_TITLE, ReportInput
+from tracker.web.ids import IdListField
 
 
 def _visibility_choices() -> list[SelectChoice]:
@@ -33,8 +33,8 @@ class ReportForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
         DataRequired(message=_l("Give the report a title.")), Length(max=MAX_TITLE)])
     # Choices are checked by the service, which says clearly what was refused.
-    recommendation_ids = SelectMultipleField(
-        _l("Recommendations this report is about"), coerce=int, validate_choice=False,
+    recommendation_ids = IdListField(
+        _l("Recommendations this report is about"), validate_choice=False,
         validators=[DataRequired(message=_l("Choose at least one recommendation."))])
     measure_kind = SelectField(_l("Kind of measure"), validators=[InputRequired()])
     period_start = DateField(_l("Period from"), validators=[Optional()])

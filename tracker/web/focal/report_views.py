@@ -22,6 +22,7 @@ from tracker.web.focal.forms import (
     ReportActionForm,
     ReportForm,
 )
+from tracker.web.ids import arg_id
 from tracker.web.transaction import run
 
 
@@ -66,7 +67,7 @@ def new_report():
     options = recommendation_options()
     form = _form(options)
     if request.method == "GET":
-        wanted = request.args.get("rec", type=int)
+        wanted = arg_id("rec")
         form.recommendation_ids.data = [wanted] if wanted in {r.id for r in options} else []
         form.measure_kind.data = "other"
     elif form.validate_on_submit():
@@ -82,7 +83,7 @@ def new_report():
     return _form_page(form, options)
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @require(policy.can_use_institution_workspace)
 def report(report_id: int):
     return report_page(own_report_or_404(report_id))
@@ -94,7 +95,7 @@ def _refusal(report: ProgressReport) -> str:
     return _("This report has been approved and can no longer be changed.")
 
 
-@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@bp.route("/reports/<id:report_id>/edit", methods=["GET", "POST"])
 @require(policy.can_write_reports)
 def edit_report(report_id: int):
     report = own_report_or_404(report_id)
@@ -138,7 +139,7 @@ def _transition(report_id: int, service, done: str, target):
     return redirect(target)
 
 
-@bp.post("/reports/<int:report_id>/submit")
+@bp.post("/reports/<id:report_id>/submit")
 @require(policy.can_write_reports)
 def submit_report(report_id: int):
     return _transition(report_id, reports.submit_report,
@@ -146,7 +147,7 @@ def submit_report(report_id: int):
                        url_for("focal.report", report_id=report_id))
 
 
-@bp.post("/reports/<int:report_id>/delete")
+@bp.post("/reports/<id:report_id>/delete")
 @require(policy.can_write_reports)
 def delete_report(report_id: int):
     return _transition(report_id, reports.delete_report, _("The draft was deleted."),

@@ -8,9 +8,9 @@ from flask_login import current_user
 from tracker import policy
 from tracker.models import ImplementationStatus, ReportState
 from tracker.services import report_queries as queries
-from tracker.services.catalogue import parse_page
 from tracker.web.access import require
 from tracker.web.focal import bp
+from tracker.web.ids import arg_page
 
 
 @bp.get("/")
@@ -18,7 +18,7 @@ from tracker.web.focal import bp
 def home():
     filters = queries.parse_workspace_filters(request.args)
     result = queries.institution_assignments(
-        current_user, filters, page=parse_page(request.args.get("page")),
+        current_user, filters, page=arg_page(),
         per_page=current_app.config.get("PAGE_SIZE", 25))
     returned = queries.institution_reports(current_user, ReportState.RETURNED, 1, 5)
     return render_template(
@@ -40,7 +40,7 @@ def reports():
     except ValueError:
         abort(404)
     result = queries.institution_reports(
-        current_user, state, page=parse_page(request.args.get("page")),
+        current_user, state, page=arg_page(),
         per_page=current_app.config.get("PAGE_SIZE", 25))
     return render_template("focal/reports.html", state=state, result=result,
                            counts=queries.report_counts(current_user), states=list(ReportState))

@@ -13,7 +13,6 @@ from wtforms import (
     Form,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -27,8 +26,9 @@ from tracker.services.errors import ConflictError, ServiceError
 from tracker.services.markdown import render_markdown
 from tracker.web.access import require
 from tracker.web.form_errors import show_error, status_of
+from tracker.web.ids import IdField, IdListField, arg_page
 from tracker.web.review import bp
-from tracker.web.review.curation import ButtonForm, enum_choices, optional_id, version_field
+from tracker.web.review.curation import ButtonForm, enum_choices, version_field
 from tracker.web.transaction import run
 
 
@@ -41,10 +41,9 @@ class OfficeActionForm(FlaskForm):
     start_date = DateField(_l("Start date"), validators=[DataRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()],
                          description=_l("Leave empty for a one-day or ongoing action."))
-    term_ids = SelectMultipleField(_l("Pillars and focus areas"), coerce=int,
-                                   validate_choice=False)
-    institution_ids = SelectMultipleField(
-        _l("Institutions worked with"), coerce=int, render_kw={"size": 8},
+    term_ids = IdListField(_l("Pillars and focus areas"), validate_choice=False)
+    institution_ids = IdListField(
+        _l("Institutions worked with"), render_kw={"size": 8},
         description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
     references = TextAreaField(
         _l("Recommendations supported"), validators=[Optional()], render_kw={"rows": 4},
@@ -59,8 +58,8 @@ class OfficeActionForm(FlaskForm):
 
 
 class ActionFilterForm(Form):
-    pillar = SelectField(_l("Pillar"), coerce=optional_id, validate_choice=False)
-    institution = SelectField(_l("Institution"), coerce=optional_id, validate_choice=False)
+    pillar = IdField(_l("Pillar"))
+    institution = IdField(_l("Institution"))
     kind = SelectField(_l("Kind"), validate_choice=False)
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
@@ -124,7 +123,7 @@ def actions():
         date_from=form.date_from.data if not form.date_from.errors else None,
         date_to=form.date_to.data if not form.date_to.errors else None)
     result = office_actions.list_office_actions(
-        current_user, filters, page=request.args.get("page", 1, type=int),
+        current_user, filters, page=arg_page(),
         per_page=current_app.config.get("PAGE_SIZE", 25))
     return render_template("review/actions/list.html", form=form, filters=filters,
                            result=result)
@@ -145,7 +144,7 @@ def new_action():
     return _edit_page(form, None, term_groups, error.status)
 
 
-@bp.get("/actions/<int:action_id>")
+@bp.get("/actions/<id:action_id>")
 @require(policy.can_manage_office_actions)
 def action_detail(action_id: int):
     action = _action_or_404(action_id)
@@ -161,7 +160,7 @@ def _grouped(action: OfficeAction) -> list:
     return sorted(groups.values(), key=lambda g: (g[0].sort_order, g[0].code))
 
 
-@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@bp.route("/actions/<id:action_id>/edit", methods=["GET", "POST"])
 @require(policy.can_manage_office_actions)
 def edit_action(action_id: int):
     action = _action_or_404(action_id)
@@ -188,7 +187,7 @@ def edit_action(action_id: int):
     return _edit_page(form, action, term_groups, error.status, unsaved)
 
 
-@bp.route("/actions/<int:action_id>/delete", methods=["GET", "POST"])
+@bp.route("/actions/<id:action_id>/delete", methods=["GET", "POST"])
 @require(policy.can_manage_office_actions)
 def delete_action(action_id: int):
     action = _action_or_404(action_id)

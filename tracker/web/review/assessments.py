@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, SelectMultipleField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from tracker import policy
@@ -17,6 +17,7 @@ from tracker.services import assessments
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.form_errors import show_error
+from tracker.web.ids import IdListField
 from tracker.web.review import bp
 from tracker.web.review.curation import (
     enum_choices,
@@ -34,8 +35,7 @@ class AssessForm(FlaskForm):
         _l("Rationale"), validators=[DataRequired(), Length(max=assessments.RATIONALE_MAX)],
         render_kw={"rows": 4},
         description=_l("Why this status: what was done, what is missing, on what evidence."))
-    report_ids = SelectMultipleField(_l("Progress reports it rests on"), coerce=int,
-                                     validate_choice=False)
+    report_ids = IdListField(_l("Progress reports it rests on"), validate_choice=False)
     version = version_field()
 
 
@@ -48,7 +48,7 @@ def offer_assessment_choices(form, reports) -> None:
         for r in reports if r.state == ReportState.APPROVED]
 
 
-@bp.post("/recommendations/<int:rec_id>/assessments")
+@bp.post("/recommendations/<id:rec_id>/assessments")
 @require(policy.can_assess)
 def assess(rec_id: int):
     form = AssessForm()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectChoice, SelectField, SelectMultipleField
+from wtforms import DateField, RadioField, SelectChoice, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from tracker import policy
@@ -18,6 +18,7 @@ from tracker.services import curation_queries as queries
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.form_errors import show_error, status_of
+from tracker.web.ids import IdListField
 from tracker.web.review import bp
 from tracker.web.review.curation import (
     ButtonForm,
@@ -40,8 +41,8 @@ class _AssignmentTermsForm(FlaskForm):
 
 
 class AssignForm(_AssignmentTermsForm):
-    institution_ids = SelectMultipleField(
-        _l("Institutions"), coerce=int, render_kw={"size": 8},
+    institution_ids = IdListField(
+        _l("Institutions"), render_kw={"size": 8},
         description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
 
 
@@ -49,7 +50,7 @@ class BulkAssignForm(AssignForm):
     scope = RadioField(_l("Which recommendations"), default="selected", choices=[
         SelectChoice("selected", _l("The ticked recommendations")),
         SelectChoice("all", _l("All the recommendations that match the filters"))])
-    ids = SelectMultipleField(coerce=int, validate_choice=False)
+    ids = IdListField(validate_choice=False)
 
 
 class AssignmentEditForm(_AssignmentTermsForm):
@@ -75,12 +76,18 @@ def _terms(form) -> assignments.AssignmentTerms:
 
 
 def _result_message(result: assignments.AssignResult) -> str:
-    return _("%(created)d assignments created and %(updated)d updated, for %(recs)d "
-             "recommendations.", created=result.created, updated=result.updated,
-             recs=result.recommendations)
+    # One plural per count: each number agrees with its own noun.
+    return _("%(created)s and %(updated)s, %(recommendations)s.",
+             created=ngettext("%(count)s assignment created", "%(count)s assignments created",
+                              result.created, count=format_decimal(result.created)),
+             updated=ngettext("%(count)s updated", "%(count)s updated",
+                              result.updated, count=format_decimal(result.updated)),
+             recommendations=ngettext("for %(count)s recommendation",
+                                      "for %(count)s recommendations", result.recommendations,
+                                      count=format_decimal(result.recommendations)))
 
 
-@bp.post("/recommendations/<int:rec_id>/assignments")
+@bp.post("/recommendations/<id:rec_id>/assignments")
 @require(policy.can_assign)
 def add_assignments(rec_id: int):
     form = AssignForm()
@@ -99,13 +106,13 @@ def add_assignments(rec_id: int):
 
 
 def _assignment_or_404(assignment_id: int):
-    found = assignments.get_assignment(assignment_id) if 0 < assignment_id < 2**31 else None
+    found = assignments.get_assignment(assignment_id)
     if found is None:
         abort(404)
     return found
 
 
-@bp.route("/assignments/<int:assignment_id>/edit", methods=["GET", "POST"])
+@bp.route("/assignments/<id:assignment_id>/edit", methods=["GET", "POST"])
 @require(policy.can_assign)
 def edit_assignment(assignment_id: int):
     found = _assignment_or_404(assignment_id)
@@ -130,7 +137,7 @@ def edit_assignment(assignment_id: int):
                            ), error.status
 
 
-@bp.post("/assignments/<int:assignment_id>/end")
+@bp.post("/assignments/<id:assignment_id>/end")
 @require(policy.can_assign)
 def end_assignment(assignment_id: int):
     found = _assignment_or_404(assignment_id)

@@ -16,11 +16,9 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
     URLField,
@@ -45,6 +43,7 @@ from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.form_errors import show_error, status_of
 from tracker.web.helpers import language_name
+from tracker.web.ids import BoundedIntegerField, IdField, IdListField, arg_id, arg_page
 from tracker.web.review import bp
 from tracker.web.transaction import run
 
@@ -66,15 +65,8 @@ def enum_choices(group: str, enum_cls, blank=None) -> list[SelectChoice]:
     return [SelectChoice("", blank), *choices] if blank is not None else choices
 
 
-def optional_id(value) -> int | None:
-    """Coerce a menu value to an id, the empty choice to None."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
 def version_field():
-    return IntegerField(widget=HiddenInput(), validators=[Optional()])
+    return BoundedIntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class ButtonForm(FlaskForm):
@@ -88,12 +80,12 @@ class ButtonForm(FlaskForm):
 
 
 class DocumentForm(FlaskForm):
-    mechanism_id = SelectField(_l("Mechanism"), coerce=optional_id, validate_choice=False)
+    mechanism_id = IdField(_l("Mechanism"))
     symbol = StringField(_l("Symbol"), validators=[DataRequired(), Length(max=128)],
                          description=_l("Unique, e.g. OEA/Ser.L/V/II. Doc. 42/15"))
     title = StringField(_l("Title"), validators=[Optional(), Length(max=500)])
     date = DateField(_l("Date"), validators=[Optional()])
-    upr_cycle = IntegerField(_l("UPR cycle"), validators=[Optional(), NumberRange(1, 20)])
+    upr_cycle = BoundedIntegerField(_l("UPR cycle"), validators=[Optional(), NumberRange(1, 20)])
     session = StringField(_l("Session"), validators=[Optional(), Length(max=32)])
     url = URLField(_l("Web address"), validators=[Optional(), Length(max=500)])
     version = version_field()
@@ -105,12 +97,13 @@ class RecommendationForm(FlaskForm):
         SelectChoice("new", _l("A new document"))])
     document_symbol = StringField(_l("Symbol of the existing document"),
                                   validators=[Optional(), Length(max=128)])
-    doc_mechanism_id = SelectField(_l("Mechanism"), coerce=optional_id, validate_choice=False)
+    doc_mechanism_id = IdField(_l("Mechanism"))
     doc_symbol = StringField(_l("Symbol"), validators=[Optional(), Length(max=128)],
                              description=_l("Unique, e.g. OEA/Ser.L/V/II. Doc. 42/15"))
     doc_title = StringField(_l("Title"), validators=[Optional(), Length(max=500)])
     doc_date = DateField(_l("Date"), validators=[Optional()])
-    doc_upr_cycle = IntegerField(_l("UPR cycle"), validators=[Optional(), NumberRange(1, 20)])
+    doc_upr_cycle = BoundedIntegerField(_l("UPR cycle"),
+                                        validators=[Optional(), NumberRange(1, 20)])
     doc_session = StringField(_l("Session"), validators=[Optional(), Length(max=32)])
     doc_url = URLField(_l("Web address"), validators=[Optional(), Length(max=500)])
     paragraph = StringField(_l("Paragraph"), validators=[Optional(), Length(max=32)],
@@ -125,13 +118,12 @@ class RecommendationForm(FlaskForm):
                                 render_kw={"rows": 4})
     type = SelectField(_l("Type"))
     upr_position = SelectField(_l("UPR position"))
-    state_ids = SelectMultipleField(_l("Recommending States"), coerce=int,
-                                    render_kw={"size": 8},
-                                    description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
+    state_ids = IdListField(_l("Recommending States"), render_kw={"size": 8},
+                            description=_l("Hold Ctrl (⌘ on a Mac) to choose several."))
     follow_up = BooleanField(_l("Follow-up paragraph (the mechanism asks for information "
                                 "within a deadline)"))
     follow_up_due = DateField(_l("Follow-up due date"), validators=[Optional()])
-    term_ids = SelectMultipleField(_l("Classification"), coerce=int, validate_choice=False)
+    term_ids = IdListField(_l("Classification"), validate_choice=False)
     version = version_field()
 
 
@@ -191,7 +183,7 @@ def render_list(bulk_form=None, status: int = 200):
     from tracker.web.review.assignments import BulkAssignForm, offer_assignment_choices
 
     filters = queries.parse_filters(request.args)
-    result = queries.search(current_user, filters, page=request.args.get("page", 1, type=int),
+    result = queries.search(current_user, filters, page=arg_page(),
                              per_page=current_app.config.get("PAGE_SIZE", 25))
     if bulk_form is None:
         bulk_form = BulkAssignForm(formdata=None)
@@ -218,7 +210,7 @@ def load_recommendation(rec_id: int) -> Recommendation:
         .options(joinedload(Recommendation.document).joinedload(Document.mechanism),
                  selectinload(Recommendation.recommending_states),
                  selectinload(Recommendation.terms).joinedload(Term.vocabulary))
-    ) if 0 < rec_id < 2**31 else None
+    )
     if rec is None:
         abort(404)
     return rec
@@ -254,7 +246,7 @@ def _report_endpoint() -> str | None:
                  if name in current_app.view_functions), None)
 
 
-@bp.get("/recommendations/<int:rec_id>")
+@bp.get("/recommendations/<id:rec_id>")
 @require(policy.can_curate)
 def recommendation_detail(rec_id: int):
     return render_recommendation(rec_id)
@@ -267,7 +259,8 @@ def new_recommendation():
     term_groups = _offer_recommendation_choices(form)
     status = status_of(form)
     if not form.is_submitted():
-        doc = db.session.get(Document, request.args.get("document", 0, type=int) or 0)
+        document_id = arg_id("document")
+        doc = db.session.get(Document, document_id) if document_id else None
         form.document_symbol.data = doc.symbol if doc else None
         form.language.data = "es"
     if form.validate_on_submit():
@@ -283,7 +276,7 @@ def new_recommendation():
                            term_groups=term_groups), status
 
 
-@bp.route("/recommendations/<int:rec_id>/edit", methods=["GET", "POST"])
+@bp.route("/recommendations/<id:rec_id>/edit", methods=["GET", "POST"])
 @require(policy.can_curate)
 def edit_recommendation(rec_id: int):
     rec = load_recommendation(rec_id)
@@ -311,7 +304,7 @@ def edit_recommendation(rec_id: int):
                            term_groups=term_groups, unsaved=unsaved), error.status
 
 
-@bp.post("/recommendations/<int:rec_id>/publication")
+@bp.post("/recommendations/<id:rec_id>/publication")
 @require(policy.can_curate)
 def publish_recommendation(rec_id: int):
     form = ButtonForm()
@@ -332,10 +325,10 @@ def publish_recommendation(rec_id: int):
     return redirect(url_for("review.recommendation_detail", rec_id=rec_id))
 
 
-@bp.route("/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@bp.route("/documents/<id:document_id>/edit", methods=["GET", "POST"])
 @require(policy.can_curate)
 def edit_document(document_id: int):
-    doc = db.session.get(Document, document_id) if 0 < document_id < 2**31 else None
+    doc = db.session.get(Document, document_id)
     if doc is None:
         abort(404)
     form = DocumentForm(obj=doc)

@@ -15,9 +15,9 @@ from tracker.extensions import db
 from tracker.models import ProgressReport, ReportVisibility
 from tracker.services import report_queries as queries
 from tracker.services import reports
-from tracker.services.catalogue import parse_page
 from tracker.web.access import require
 from tracker.web.focal.common import parse_version, show_error
+from tracker.web.ids import arg_page
 from tracker.web.review import bp
 from tracker.web.transaction import run
 
@@ -55,7 +55,7 @@ def home():
 def queue():
     filters = queries.parse_queue_filters(request.args)
     result = queries.review_queue(current_user, filters,
-                                  page=parse_page(request.args.get("page")),
+                                  page=arg_page(),
                                   per_page=current_app.config.get("PAGE_SIZE", 25))
     institutions, mechanisms = queries.queue_filter_options(current_user)
     return render_template("review/reports/queue.html", filters=filters, result=result,
@@ -78,13 +78,13 @@ def _page(report: ProgressReport, form: DecisionForm | None = None, status: int 
                            can_decide=policy.can_decide_report(current_user, report)), status
 
 
-@bp.get("/reports/<int:report_id>")
+@bp.get("/reports/<id:report_id>")
 @require(policy.can_review_reports)
 def report(report_id: int):
     return _page(_report_or_404(report_id))
 
 
-@bp.post("/reports/<int:report_id>/decision")
+@bp.post("/reports/<id:report_id>/decision")
 @require(policy.can_review_reports)
 def decide(report_id: int):
     report = _report_or_404(report_id)
