@@ -180,6 +180,10 @@ def test_a_report_transition_reads_as_a_sentence(client, session, lucia):
 
     assert "Pedro Enlace envió el informe de avance Training of judges" in _text(page)
     assert f'href="/review/reports/{report.id}"' in page
+    # The step is told once, by its transition event, not again as a created row.
+    steps = session.scalars(db.select(AuditEvent).where(
+        AuditEvent.entity_type == "report_transition")).all()
+    assert steps == []
 
 
 def test_filter_menus_name_kinds_and_actions_in_words(client, session, lucia, status_change):

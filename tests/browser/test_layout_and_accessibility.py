@@ -105,7 +105,7 @@ def test_no_serious_accessibility_violation(browser, live_server, artifacts):
         (None, ["/", "/recommendations", f"/recommendations/{data['office_rec_id']}",
                 "/login"]),
         (data["email"], ["/my-institution/"]),
-        (data["reviewer_email"], ["/review/reports/"]),
+        (data["reviewer_email"], ["/review/reports/", "/account"]),
         (data["admin_email"], ["/admin/audit"]),
     ]
     problems = []

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
@@ -35,7 +34,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.services.errors import ServiceError, check_version, flush_or_conflict
-from tracker.services.notify import queue_notification
+from tracker.services.notify import external_url, queue_notification
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 50_000
@@ -294,17 +293,9 @@ def result_recipients(report: ProgressReport) -> list[User]:
     return people
 
 
-def _external_url(endpoint: str, **values) -> str:
-    """Return an absolute address, also outside a request (a task, a command): on BASE_URL."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
-
-
 def notify_review_result(report: ProgressReport, step: ReportTransition) -> None:
     """Queue the e-mail telling the institution the review's result (sent after commit)."""
-    link = _external_url("focal.report", report_id=report.id)
+    link = external_url("focal.report", report_id=report.id)
     for person in result_recipients(report):
         queue_notification(person, NotificationKind.REVIEW_RESULT,
                            f"review-result:{step.id}:{person.id}", "review_result",
