@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -47,6 +48,29 @@ def _reset_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+@contextmanager
+def scratch_database(folder, schema: str):
+    """Give (url, engine options) of an empty database of the suite's kind, dropped afterwards.
+
+    On PostgreSQL it is a schema of its own in the test database, on SQLite a file in folder.
+    """
+    from sqlalchemy import create_engine
+
+    if not DATABASE_URL:
+        yield "sqlite:///" + str(folder / f"{schema}.db"), {}
+        return
+    engine = create_engine(DATABASE_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield DATABASE_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -160,17 +184,21 @@ class Mailbox:
         return found[-1]
 
 
-@pytest.fixture
-def mailbox(app, monkeypatch):
-    """Route the app's e-mail through a real SMTP server on localhost."""
+def free_port() -> int:
+    """Return a TCP port on localhost that nothing listens on now."""
     import socket
-
-    from aiosmtpd.controller import Controller
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    box = Mailbox()
+        return s.getsockname()[1]
+
+
+@contextmanager
+def smtp_server(app, monkeypatch, box: Mailbox):
+    """Run a real SMTP server on localhost, handled by box, and route the app's e-mail to it."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
@@ -179,6 +207,13 @@ def mailbox(app, monkeypatch):
         yield box
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def mailbox(app, monkeypatch):
+    """Route the app's e-mail through a real SMTP server on localhost."""
+    with smtp_server(app, monkeypatch, Mailbox()) as box:
+        yield box
 
 
 def login(client, user, password=None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import socket
 import time
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from sqlalchemy import delete, func, select, update
 
+from tests.conftest import free_port
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import (
@@ -37,12 +37,6 @@ from tracker.services.demo import DEMO_DATA_DIR
 
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL")
 IACHR_CSV = DEMO_DATA_DIR / "iachr_2015_honduras.csv"
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _app(database_url: str, broker: str, **extra):
@@ -145,7 +139,7 @@ def _wait_for(worker_app, job_id: int, user_id: int, timeout: float = 30.0):
 
 @pytest.mark.redis
 def test_the_sweep_sends_what_was_asked_for_during_a_broker_outage(apps, app, mailbox):
-    outage_app = apps(f"redis://127.0.0.1:{_closed_port()}/0")
+    outage_app = apps(f"redis://127.0.0.1:{free_port()}/0")
     job_id, user_id = _ask_for_work_while_the_broker_is_down(outage_app)
 
     worker_app = apps(REDIS_URL, CELERY_RESULT_BACKEND=REDIS_URL,

@@ -7,14 +7,13 @@ messages still go out, and the periodic sweep sends what was left pending.
 
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests import factories
-from tests.conftest import Mailbox
+from tests.conftest import Mailbox, free_port, smtp_server
 from tracker.models import Notification, NotificationStatus, Role, utcnow
 from tracker.services import accounts
 from tracker.services.jobs import requeue_stale_jobs
@@ -36,24 +35,10 @@ class RefusingMailbox(Mailbox):
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(app, monkeypatch):
-    box = RefusingMailbox()
-    port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", port)
-    try:
+    with smtp_server(app, monkeypatch, RefusingMailbox()) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 def _invite(admin, email: str):
@@ -114,7 +99,7 @@ def test_a_refused_message_is_recorded_the_others_go_out_and_the_sweep_sends_it_
 def test_a_mail_server_that_is_down_leaves_the_message_pending_until_it_is_back(
         app, session, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
-    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())  # nothing listens there
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # nothing listens there
     admin = factories.user(Role.ADMIN)
     invited = _invite(admin, "patient@example.org")
     commit()  # the request still succeeds
@@ -124,7 +109,7 @@ def test_a_mail_server_that_is_down_leaves_the_message_pending_until_it_is_back(
     assert "refused" in note.error.lower()
 
     box = Mailbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -160,7 +145,7 @@ def test_after_the_last_attempt_a_message_is_marked_failed_and_no_longer_retried
 def test_one_refused_message_does_not_hold_back_the_rest_of_the_sweep(
         app, session, smtp, monkeypatch):
     server_port = app.config["MAIL_PORT"]
-    monkeypatch.setitem(app.config, "MAIL_PORT", _free_port())  # the server is down
+    monkeypatch.setitem(app.config, "MAIL_PORT", free_port())  # the server is down
     admin = factories.user(Role.ADMIN)
     refused = _invite(admin, "refused@example.org")
     waiting = _invite(admin, "waiting@example.org")
@@ -188,7 +173,7 @@ def _authenticating_server(box: Mailbox) -> tuple[Controller, int]:
             auth_data.login, auth_data.password) == (b"tracker", b"s3cret-relay")
         return AuthResult(success=ok, handled=False)
 
-    port = _free_port()
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port, auth_required=True,
                             auth_require_tls=False, authenticator=authenticator)
     controller.start()

@@ -6,8 +6,9 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
+from tests.conftest import scratch_database
 from tracker import create_app
 from tracker.extensions import db
 
@@ -15,29 +16,15 @@ SCHEMA = "migration_roundtrip"
 
 
 @pytest.fixture
-def scratch_app(database_url, tmp_path):
+def scratch_app(tmp_path):
     """An app on an empty database of the same kind as the suite's."""
-    if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        options = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-        url = database_url
-    else:
-        engine = None
-        options = {}
-        url = "sqlite:///" + str(tmp_path / "scratch.db")
-    app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
-    )
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if engine is not None:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        engine.dispose()
+    with scratch_database(tmp_path, SCHEMA) as (url, options):
+        app = create_app(
+            {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
+        )
+        yield app
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _tables(app) -> set[str]:

@@ -8,10 +8,10 @@ from urllib.parse import unquote
 import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from tests import factories
-from tests.conftest import login
+from tests.conftest import login, scratch_database
 from tracker import create_app
 from tracker.extensions import db
 from tracker.models import (
@@ -184,28 +184,15 @@ CLEANING = "ee9e247d668d"  # the migration that cleans the stored names
 
 
 @pytest.fixture
-def empty_app(database_url, tmp_path):
+def empty_app(tmp_path):
     """An app on an empty database of the same kind as the suite's."""
-    engine = None
-    options: dict = {}
-    url = "sqlite:///" + str(tmp_path / "names.db")
-    if database_url.startswith("postgresql"):
-        engine = create_engine(database_url)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        options = {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-        url = database_url
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                      "SQLALCHEMY_ENGINE_OPTIONS": options})
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    if engine is not None:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        engine.dispose()
+    with scratch_database(tmp_path, SCHEMA) as (url, options):
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                          "SQLALCHEMY_ENGINE_OPTIONS": options})
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_the_migration_cleans_names_and_labels_stored_before(empty_app):

@@ -15,9 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import DATABASE_URL
+from tests.conftest import scratch_database
 
 SCHEMA = "browser_e2e"
 BROWSER = os.environ.get("TRACKER_TEST_BROWSER", "/usr/bin/chromium")
@@ -116,19 +115,14 @@ def _fill_office(inst, focal) -> dict:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
+    with scratch_database(tmp_path_factory.mktemp("e2e"), SCHEMA) as (url, options):
+        yield from _serve(url, options)
+
+
+def _serve(url: str, options: dict):
     from werkzeug.serving import make_server
 
     from tracker.extensions import db
-
-    if DATABASE_URL:
-        engine = create_engine(DATABASE_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        url, options = DATABASE_URL, {"connect_args": {"options": f"-csearch_path={SCHEMA}"}}
-    else:
-        engine = None
-        url, options = "sqlite:///" + str(tmp_path_factory.mktemp("e2e") / "live.db"), {}
 
     # Built in a thread of its own: creating an app makes its Celery app the *current*
     # one of the creating thread, and the other tests' thread must keep theirs.
@@ -159,10 +153,6 @@ def live_server(tmp_path_factory):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-        if engine is not None:
-            with engine.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            engine.dispose()
 
 
 @pytest.fixture(scope="session")
