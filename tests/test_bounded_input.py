@@ -91,6 +91,8 @@ def test_an_actor_out_of_range_in_the_audit_filter_is_refused_not_a_crash(client
     # The filter is a hidden field of a link: refused (400), the page still drawn.
     assert response.status_code == 400
     assert "<table" in response.get_data(as_text=True)
+    assert ("El filtro de persona no se entendió: Elija una de las opciones ofrecidas."
+            in response.get_data(as_text=True))
 
 
 def test_the_audit_trail_up_to_the_last_day_of_the_calendar(client, world, session):
@@ -125,6 +127,7 @@ def test_a_merge_into_a_term_out_of_range_is_a_form_error(client, world, session
     factories.sign_in(client, world["admin"])
     response = client.post(f"/admin/terms/{term.id}/merge", data={"target_id": BEYOND_64_BITS})
     assert response.status_code == 400
+    assert 'invalid-feedback d-block">Este campo es obligatorio.' in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(type(term), term.id) is not None
 
@@ -135,6 +138,7 @@ def test_a_report_about_a_recommendation_out_of_range_is_a_form_error(client, wo
         "title": "Informe", "measure_kind": "training", "description": "Hecho.",
         "recommendation_ids": [str(world["rec"].id), BEYOND_64_BITS]})
     assert response.status_code == 400
+    assert 'id="rec-errors">Elija al menos una recomendación.' in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(ProgressReport)) == 1
 
 
@@ -146,6 +150,7 @@ def test_bulk_assignment_of_ids_out_of_range_is_a_form_error(client, world, sess
         "ids": ids, "institution_ids": [str(world["inst"].id)], "role": "lead",
         "rhythm_months": "6", "scope": "selected"})
     assert response.status_code == 400
+    assert "Elija una de las opciones ofrecidas." in response.get_data(as_text=True)
     assert session.scalar(select(func.count()).select_from(Assignment)) == before
 
 
