@@ -85,15 +85,21 @@ def _dispatch_tasks() -> None:
     celery = current_app.extensions["celery"]
     for task_name, args in db.session.info.pop(TASKS, []):
         if celery.conf.task_always_eager:
-            if has_request_context():
-                _run_after_response(task_name, args)
-            else:
-                celery.tasks[task_name].apply(args=args)
+            _run_here(task_name, args)
             continue
         try:
             celery.send_task(task_name, args=list(args))
-        except Exception:  # noqa: BLE001 - the requester may ask again
-            log.warning("could not enqueue task %s", task_name, exc_info=True)
+        except Exception:  # noqa: BLE001 - done here instead, so that nothing asked is lost
+            log.warning("could not enqueue task %s; running it here", task_name, exc_info=True)
+            _run_here(task_name, args)
+
+
+def _run_here(task_name: str, args: tuple) -> None:
+    # In a request, still after the answer has gone: the work must not show in its timing.
+    if has_request_context():
+        _run_after_response(task_name, args)
+    else:
+        current_app.extensions["celery"].tasks[task_name].apply(args=args)
 
 
 def dispatch_outbox() -> None:
