@@ -239,3 +239,22 @@ def report_in_state(inst: Institution, recs: list[Recommendation], state=None, *
     db.session.add(report)
     db.session.flush()
     return report
+
+
+def notification(recipient: User, **kw):
+    """A message row addressed to the user, as queue_notification leaves it (default pending)."""
+    from tracker.models import Notification, NotificationKind
+
+    n = next(_seq)
+    note = Notification(
+        recipient_id=recipient.id,
+        recipient_email=kw.pop("recipient_email", recipient.email),
+        kind=kw.pop("kind", NotificationKind.REVIEW_RESULT),
+        dedupe_key=kw.pop("dedupe_key", f"test:{n}"),
+        subject=kw.pop("subject", f"Message {n}"),
+        body=kw.pop("body", f"Body of message {n}\n"),
+        **kw,
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note

@@ -317,7 +317,8 @@ def _admin_urls(app, session) -> list[tuple[str, str]]:
            "institution_id": factories.institution().id,
            "mechanism_id": factories.mechanism().id,
            "vocabulary_id": vocab.id,
-           "term_id": factories.make_term(vocab).id}
+           "term_id": factories.make_term(vocab).id,
+           "note_id": factories.notification(factories.user(Role.FOCAL_POINT)).id}
     found = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("admin."):

@@ -12,7 +12,15 @@ from datetime import date
 import pytest
 
 from tests import factories
-from tracker.models import EvidenceKind, OfficeActionKind, ReportState, Role, StoredFile, utcnow
+from tracker.models import (
+    EvidenceKind,
+    NotificationStatus,
+    OfficeActionKind,
+    ReportState,
+    Role,
+    StoredFile,
+    utcnow,
+)
 from tracker.models.followup import Evidence
 from tracker.services import sessions
 
@@ -134,6 +142,9 @@ MATRIX: dict[str, dict[str, object]] = {
     "POST admin.set_term_active": ADMIN,
     "GET admin.merge_term": ADMIN,
     "POST admin.merge_term": ADMIN,
+    "GET admin.notifications_log": STAFF,
+    "POST admin.resend_notification": STAFF,
+    "GET messages.my_messages": SIGNED_IN,
 }
 
 
@@ -197,6 +208,7 @@ def world(session) -> World:
         factories.make_term(factories.vocabulary(active=False), name_es="Tema retirado MTX"),
     ])
     hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
+    failed_note = factories.notification(users["focal_a"], status=NotificationStatus.FAILED)
     session.commit()  # refused requests roll back the shared session: keep the world
     return World(
         users=users,
@@ -215,6 +227,7 @@ def world(session) -> World:
             "user_id": invitee.id,
             "token": "not-a-real-token",
             "code": "en",
+            "note_id": failed_note.id,
         },
     )
 

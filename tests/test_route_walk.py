@@ -26,6 +26,7 @@ from tests import factories
 from tracker.extensions import db
 from tracker.models import (
     EvidenceKind,
+    NotificationStatus,
     OfficeActionKind,
     ReportState,
     Role,
@@ -225,6 +226,7 @@ def _world(session) -> World:
                                      start_date=date(2024, 3, 1), is_public=True)
     term = factories.term("spotlight", "women")
     narrower = factories.make_term(term.vocabulary)
+    failed_note = factories.notification(focal, status=NotificationStatus.FAILED)
     session.commit()
     return World(
         users={"anonymous": None, "focal_point": focal.id, "reviewer": reviewer.id,
@@ -237,7 +239,7 @@ def _world(session) -> World:
             "action_id": action.id, "institution_id": inst_b.id,
             "mechanism_id": recs[0].mechanism_id, "term_id": narrower.id,
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
-            "token": "not-a-real-token", "code": "en",
+            "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
         },
     )
 

@@ -74,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(review.bp)
     from tracker.web import files
     app.register_blueprint(files.bp)
+    from tracker.web import messages
+    app.register_blueprint(messages.bp)
     register_hooks(app)
     register_cli(app)
     celery_init_app(app)

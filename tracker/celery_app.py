@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 
@@ -30,6 +31,14 @@ def celery_init_app(app: Flask) -> Celery:
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
         beat_schedule={
             "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
+            # Each reviewer gets at most one per hour; the pass decides who is due.
+            "submission-digests": {"task": "tracker.tasks.send_submission_digests",
+                                   "schedule": 300.0},
+            # crontab reads the hour in `timezone`: the office's local time.
+            "reminder-digests": {"task": "tracker.tasks.send_reminder_digests",
+                                 "schedule": crontab(hour=hour, minute=minute)},
+            "escalations": {"task": "tracker.tasks.send_escalations",
+                            "schedule": crontab(hour=hour, minute=minute, day_of_week=1)},
         },
     )
     celery.set_default()

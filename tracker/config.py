@@ -61,6 +61,7 @@ class Config:
     REMINDER_TIME = "07:00"
     REMINDER_DUE_SOON_DAYS = 14
     ESCALATION_OVERDUE_DAYS = 30
+    REVIEW_WAITING_DAYS = 7
     PAGE_SIZE = 25
 
     DEMO_DATA_DIR: str | None = None  # None: the set shipped in tracker/demo_data
@@ -84,6 +85,7 @@ _OVERRIDABLE = {
     "REMINDER_TIME": str,
     "REMINDER_DUE_SOON_DAYS": int,
     "ESCALATION_OVERDUE_DAYS": int,
+    "REVIEW_WAITING_DAYS": int,
     "EVIDENCE_MAX_BYTES": int,
     "BABEL_DEFAULT_TIMEZONE": str,
     "BASE_URL": str,

@@ -105,6 +105,22 @@ ENUM_LABELS = {
         "early_warning": _l("Early warning / emergency response"),
     },
     "source": {"office": _l("Office"), "mechanism": _l("Mechanism")},
+    "notification_kind": {
+        "reminder_digest": _l("Reminder digest"),
+        "escalation": _l("Escalation digest"),
+        "review_result": _l("Review result"),
+        "report_ready": _l("Report ready"),
+        "invitation": _l("Invitation"),
+        "password_reset": _l("Password reset"),
+        "submission_digest": _l("Reports submitted for review"),
+        "assignment": _l("Assignment"),
+    },
+    "notification_status": {
+        "pending": _l("Queued"),
+        "sent": _l("Sent"),
+        "failed": _l("Failed"),
+        "skipped": _l("Not sent"),
+    },
 }
 
 

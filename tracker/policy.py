@@ -248,3 +248,27 @@ def office_actions_visible_to(user, query: Select) -> Select:
     if is_staff(user):
         return query
     return query.where(OfficeAction.is_public.is_(True))
+
+
+# --- Messages ---------------------------------------------------------------------------
+
+
+def own_notifications(user, query: Select) -> Select:
+    """Limit a notification query to the messages addressed to the user."""
+    from tracker.models import Notification
+
+    if _role(user) is None:
+        return query.where(False)
+    return query.where(Notification.recipient_id == user.id)
+
+
+def can_browse_notifications(user) -> bool:
+    """Whether the user may browse every message the tracker sent or tried to send."""
+    return is_staff(user)
+
+
+def can_resend_notification(user, note) -> bool:
+    """Whether the user may send again this message: staff, and only a failed one."""
+    from tracker.models import NotificationStatus
+
+    return can_browse_notifications(user) and note.status == NotificationStatus.FAILED

@@ -75,3 +75,51 @@ def send_password_reset(email: str) -> None:
     queue_reset(email)
     db.session.commit()
     dispatch_outbox()
+
+
+@shared_task(name="tracker.tasks.send_submission_digests", ignore_result=False)
+def send_submission_digests() -> int:
+    """Tell reviewers, at most hourly, which reports were submitted since their last digest."""
+    from sqlalchemy.exc import IntegrityError
+
+    from tracker.extensions import db
+    from tracker.services.event_mails import queue_submission_digests
+    from tracker.services.notify import dispatch_outbox
+
+    queued = queue_submission_digests()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another pass (a second beat) committed the same hour's digests first.
+        db.session.rollback()
+        return 0
+    dispatch_outbox()
+    return queued
+
+
+def _reminder_pass(kind: str, day: str | None) -> int:
+    """Queue a reminder pass, commit the rows, then send them: a second pass is a no-op."""
+    from datetime import date
+
+    from tracker.extensions import db
+    from tracker.services.notify import dispatch_outbox
+    from tracker.services.reminders import queue_reminders
+    from tracker.services.report_queries import local_today
+
+    today = date.fromisoformat(day) if day else local_today()
+    queued = queue_reminders(today, kind)
+    db.session.commit()
+    dispatch_outbox()
+    return len(queued)
+
+
+@shared_task(name="tracker.tasks.send_reminder_digests", ignore_result=False)
+def send_reminder_digests(day: str | None = None) -> int:
+    """Send the focal points' daily digest of what is overdue and due soon."""
+    return _reminder_pass("digest", day)
+
+
+@shared_task(name="tracker.tasks.send_escalations", ignore_result=False)
+def send_escalations(day: str | None = None) -> int:
+    """Send the reviewers' weekly escalation of long-overdue and long-waiting work."""
+    return _reminder_pass("escalation", day)

@@ -36,6 +36,8 @@ class NotificationKind(enum.StrEnum):
     REPORT_READY = "report_ready"
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a message kind, not a secret
+    SUBMISSION_DIGEST = "submission_digest"
+    ASSIGNMENT = "assignment"
 
 
 class NotificationStatus(enum.StrEnum):
@@ -47,7 +49,11 @@ class NotificationStatus(enum.StrEnum):
 
 class Notification(db.Model):
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_notification_status_created", "status", "created_at"),
+        # The unread count in every signed-in page's account bar.
+        Index("ix_notification_recipient_read", "recipient_id", "read_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int | None] = mapped_column(
@@ -65,6 +71,7 @@ class Notification(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient = relationship("User")
 

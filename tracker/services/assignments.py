@@ -30,6 +30,12 @@ from tracker.models import (
 )
 from tracker.models.base import UTCDateTime
 from tracker.services.errors import ServiceError, check_version, flush_or_conflict
+from tracker.services.event_mails import (
+    LISTED_REFERENCES,
+    Assigned,
+    new_assignment_action,
+    queue_assignment_mails,
+)
 
 
 @dataclass
@@ -122,7 +128,8 @@ def assign(actor, rec_id: int, institution_ids: Iterable[int], data: AssignmentT
            ) -> AssignResult:
     """Assign a recommendation to institutions; update or reactivate existing assignments."""
     _allow(actor)
-    if db.session.get(Recommendation, rec_id) is None:
+    rec = db.session.get(Recommendation, rec_id)
+    if rec is None:
         raise ServiceError(_l("This recommendation does not exist."), status=404)
     role, rhythm, next_due = _terms(data)
     institutions = _institutions(institution_ids)
@@ -135,6 +142,9 @@ def assign(actor, rec_id: int, institution_ids: Iterable[int], data: AssignmentT
     }
     result = AssignResult(recommendations=1)
     default_due = add_months(local_today(), rhythm)
+    # Only an institution that did not have the recommendation yet hears of it.
+    given = {inst.id: Assigned(1, [rec.reference]) for inst in institutions
+             if inst.id not in existing or not existing[inst.id].active}
     for inst in institutions:
         found = existing.get(inst.id)
         if found is None:
@@ -152,6 +162,7 @@ def assign(actor, rec_id: int, institution_ids: Iterable[int], data: AssignmentT
         found.active, found.ended_at = True, None
         result.updated += 1
     _flush()
+    queue_assignment_mails(new_assignment_action(), given)
     return result
 
 
@@ -209,7 +220,9 @@ def bulk_assign(actor, rec_ids: Select, institution_ids: Iterable[int], data: As
     now = utcnow()
     result = AssignResult(recommendations=total)
     table = Assignment.__table__
+    given = {}
     for inst in institutions:
+        given[inst.id] = _newly_given(ids, inst.id)
         mine = and_(table.c.institution_id == inst.id,
                     table.c.recommendation_id.in_(select(ids.c.id)))
         existing = db.session.scalar(select(func.count()).select_from(table).where(mine)) or 0
@@ -239,7 +252,23 @@ def bulk_assign(actor, rec_ids: Select, institution_ids: Iterable[int], data: As
         "rhythm_months": rhythm, "next_due": next_due.isoformat() if next_due else None,
         "recommendations": total, "created": result.created, "updated": result.updated,
         "scope": scope or {}})
+    queue_assignment_mails(new_assignment_action(), given)
     return result
+
+
+def _newly_given(ids, institution_id: int) -> Assigned:
+    # Counted before the change: what the institution did not actively hold yet.
+    table = Assignment.__table__
+    held = exists().where(table.c.institution_id == institution_id,
+                          table.c.recommendation_id == Recommendation.id,
+                          table.c.active.is_(True))
+    fresh = select(Recommendation.id, Recommendation.reference).where(
+        Recommendation.id.in_(select(ids.c.id)), ~held).subquery()
+    count = db.session.scalar(select(func.count()).select_from(fresh)) or 0
+    references = db.session.scalars(
+        select(fresh.c.reference).order_by(fresh.c.id).limit(LISTED_REFERENCES)
+    ).all() if count else []
+    return Assigned(count, list(references))
 
 
 def _expire_loaded_assignments() -> None:

@@ -40,6 +40,7 @@ ACTIONS = {
     "merge": _l("Merge of terms"), "bulk_assign": _l("Assignment in bulk"),
     "document_mechanism_moved": _l("Document moved to another mechanism"),
     "import": _l("Import of recommendations"),
+    "notification_resent": _l("Message sent again"),
 }
 LONGEST_VALUE = 200
 # How the listener writes a related row: "term:12 women" (table, key, a name of the time).

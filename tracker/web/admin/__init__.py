@@ -55,9 +55,11 @@ from tracker.web.admin import (  # noqa: E402
     audit_log,
     institutions,
     mechanisms,
+    notifications,
     terms,
     users,
     vocabularies,
 )
 
-__all__ = ["audit_log", "bp", "institutions", "mechanisms", "terms", "users", "vocabularies"]
+__all__ = ["audit_log", "bp", "institutions", "mechanisms", "notifications", "terms", "users",
+           "vocabularies"]
