@@ -87,6 +87,10 @@ def _fill_office(inst, focal) -> dict:
                               email="revisora@office.example", locale="es")
     admin = factories.user(Role.ADMIN, name="Administradora del Sistema",
                            email="admin@office.example", locale="es")
+    # Unread messages put a counted bell beside the names in the account bar.
+    for person in (reviewer, admin):
+        for _ in range(12):
+            factories.notification(person)
     rec = factories.recommendation(
         factories.document("CEDAW/C/HND/CO/7-8", mechanism_code="CEDAW"),
         text="Ensure that women victims of violence have effective access to justice, "

@@ -55,6 +55,12 @@ def test_staff_navigation_fits_a_1280_px_screen(browser, live_server, artifacts,
                 page.goto(f"{live_server.url}/review/?lang={lang}")
                 page.screenshot(path=str(artifacts / f"nav-{who[:-6]}-{lang}-{width}.png"))
                 assert _no_horizontal_overflow(page), (who, lang, width)
+                # Nothing of the account bar is pushed out of the screen on either side.
+                assert page.evaluate("""() => [...document.querySelectorAll(
+                    '.language-switch, .account-nav .nav-link, .account-nav .dropdown-toggle')]
+                    .every(e => { const r = e.getBoundingClientRect();
+                                  return r.left >= 0 && r.right <= window.innerWidth; })"""), (
+                    who, lang, width)
                 if width < 1200:
                     continue  # the menu folds behind its button
                 metrics = page.evaluate(NAV_METRICS)
