@@ -139,6 +139,23 @@ def _db(app):
             connection.close()
 
 
+@contextmanager
+def another_app(suite_app, config: dict):
+    """Build another app (one bound to a real broker, say); dispose of it afterwards.
+
+    Creating an app makes its Celery the default one: the suite's eager Celery is given
+    back at the end.
+    """
+    built = create_app({"TESTING": True, **config})
+    try:
+        yield built
+    finally:
+        with built.app_context():
+            db.engine.dispose()
+        suite_app.extensions["celery"].set_default()
+        suite_app.extensions["celery"].set_current()
+
+
 @pytest.fixture
 def session(_db):
     return _db.session

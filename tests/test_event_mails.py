@@ -16,7 +16,7 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import delete, func, select, update
 
 from tests import factories
-from tracker import create_app
+from tests.conftest import another_app
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -264,17 +264,12 @@ def committed_submission(app, database_url):
 
 @pytest.fixture
 def worker_app(app, database_url):
-    built = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tracker.test",
+    with another_app(app, {
+        "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tracker.test",
         "CELERY_BROKER_URL": REDIS_URL, "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": app.config["MAIL_PORT"],
-    })
-    yield built
-    with built.app_context():
-        db.engine.dispose()
-    # Creating an app makes its Celery the default; give the suite's eager one back.
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    }) as built:
+        yield built
 
 
 @pytest.mark.redis

@@ -12,7 +12,7 @@ from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import Engine
 
 from tests import factories as f
-from tracker import create_app
+from tests.conftest import another_app
 from tracker.extensions import db
 from tracker.models import (
     Assignment,
@@ -246,38 +246,33 @@ def worker_app(app, database_url, mailbox):
     """An app bound to the real Redis broker; its committed rows are removed afterwards."""
     if not REDIS_URL:
         pytest.skip("TRACKER_TEST_REDIS_URL is not set")
-    built = create_app({
-        "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tracker.test",
+    with another_app(app, {
+        "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tracker.test",
         "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": app.config["MAIL_PORT"],
-    })
-    with app.app_context():
-        first_event = db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-        db.session.remove()
-    yield built
-    with app.app_context():
-        # Core statements: the cleaning itself must not leave audit events behind.
-        people = select(User.id).where(User.email == WORKER_ADDRESS)
-        institutions = select(User.institution_id).where(User.email == WORKER_ADDRESS)
-        recs = select(Assignment.recommendation_id).where(
-            Assignment.institution_id.in_(institutions))
-        docs = select(Recommendation.document_id).where(Recommendation.id.in_(recs))
-        doc_ids, rec_ids, inst_ids = (db.session.scalars(q).all()
-                                      for q in (docs, recs, institutions))
-        db.session.execute(delete(Notification).where(Notification.recipient_id.in_(people)))
-        db.session.execute(delete(Assignment).where(Assignment.institution_id.in_(inst_ids)))
-        db.session.execute(delete(User).where(User.email == WORKER_ADDRESS))
-        db.session.execute(delete(Recommendation).where(Recommendation.id.in_(rec_ids)))
-        db.session.execute(delete(Document).where(Document.id.in_(doc_ids)))
-        db.session.execute(delete(Institution).where(Institution.id.in_(inst_ids)))
-        db.session.execute(delete(AuditEvent).where(AuditEvent.id > first_event))
-        db.session.commit()
-        db.session.remove()
-    with built.app_context():
-        db.engine.dispose()
-    # Creating an app makes its Celery the default; give the suite's eager one back.
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    }) as built:
+        with app.app_context():
+            first_event = db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+            db.session.remove()
+        yield built
+        with app.app_context():
+            # Core statements: the cleaning itself must not leave audit events behind.
+            people = select(User.id).where(User.email == WORKER_ADDRESS)
+            institutions = select(User.institution_id).where(User.email == WORKER_ADDRESS)
+            recs = select(Assignment.recommendation_id).where(
+                Assignment.institution_id.in_(institutions))
+            docs = select(Recommendation.document_id).where(Recommendation.id.in_(recs))
+            doc_ids, rec_ids, inst_ids = (db.session.scalars(q).all()
+                                          for q in (docs, recs, institutions))
+            db.session.execute(delete(Notification).where(Notification.recipient_id.in_(people)))
+            db.session.execute(delete(Assignment).where(Assignment.institution_id.in_(inst_ids)))
+            db.session.execute(delete(User).where(User.email == WORKER_ADDRESS))
+            db.session.execute(delete(Recommendation).where(Recommendation.id.in_(rec_ids)))
+            db.session.execute(delete(Document).where(Document.id.in_(doc_ids)))
+            db.session.execute(delete(Institution).where(Institution.id.in_(inst_ids)))
+            db.session.execute(delete(AuditEvent).where(AuditEvent.id > first_event))
+            db.session.commit()
+            db.session.remove()
 
 
 @pytest.mark.redis

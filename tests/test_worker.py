@@ -7,7 +7,7 @@ import os
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from tracker import create_app
+from tests.conftest import another_app
 
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL")
 
@@ -16,22 +16,10 @@ REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL")
 def worker_app(app, database_url):
     if not REDIS_URL:
         pytest.skip("TRACKER_TEST_REDIS_URL is not set")
-    redis_app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "CELERY_BROKER_URL": REDIS_URL,
-            "CELERY_RESULT_BACKEND": REDIS_URL,
-        }
-    )
-    yield redis_app
-    with redis_app.app_context():
-        from tracker.extensions import db
-
-        db.engine.dispose()
-    # Creating an app makes its Celery the default; give the suite's eager one back.
-    app.extensions["celery"].set_default()
-    app.extensions["celery"].set_current()
+    with another_app(app, {"SQLALCHEMY_DATABASE_URI": database_url,
+                           "CELERY_BROKER_URL": REDIS_URL,
+                           "CELERY_RESULT_BACKEND": REDIS_URL}) as redis_app:
+        yield redis_app
 
 
 @pytest.mark.redis
