@@ -142,6 +142,22 @@ def evidence_link(report, url: str, is_public: bool = True, label: str = ""):
     return item
 
 
+def evidence_file(report, filename: str = "acta.pdf", *, is_public: bool = True,
+                  label: str = "", data: bytes = b"%PDF-1.4\n%%EOF\n"):
+    """A stored PDF attached to the report as evidence."""
+    import hashlib
+
+    from tracker.models import Evidence, EvidenceKind, StoredFile
+
+    stored = StoredFile(filename=filename, content_type="application/pdf", size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(), data=data)
+    item = Evidence(report=report, kind=EvidenceKind.FILE, stored_file=stored, label=label,
+                    is_public=is_public)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
 def vocabulary(code: str | None = None, **kw) -> Vocabulary:
     n = next(_seq)
     vocab = Vocabulary(

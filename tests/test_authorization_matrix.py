@@ -13,15 +13,12 @@ import pytest
 
 from tests import factories
 from tracker.models import (
-    EvidenceKind,
     NotificationStatus,
     OfficeActionKind,
     ReportState,
     Role,
-    StoredFile,
     utcnow,
 )
-from tracker.models.followup import Evidence
 from tracker.services import sessions
 
 ROLES = ("anonymous", "focal_a", "focal_b", "reviewer", "admin")
@@ -184,13 +181,7 @@ def world(session) -> World:
     rec = factories.recommendation(is_published=True, reference="MTX/A/1")
     assignment = factories.assignment(rec, inst_a)
     report = factories.progress_report(users["focal_a"], [rec])
-    stored = StoredFile(filename="acta.pdf", content_type="application/pdf", size=15,
-                        sha256="0" * 64, data=b"%PDF-1.4\n%%EOF\n")
-    session.add(stored)
-    session.flush()
-    evidence = Evidence(report_id=report.id, kind=EvidenceKind.FILE, label="Acta",
-                        stored_file_id=stored.id, is_public=False)
-    session.add(evidence)
+    evidence = factories.evidence_file(report, label="Acta", is_public=False)
     action = factories.office_action(kind=OfficeActionKind.MONITORING, title="Visita",
                                      start_date=date(2024, 3, 1), is_public=False)
     term = factories.term("spotlight", "women")

@@ -56,13 +56,7 @@ def _approved_public(focal, reviewer, recs, files):
 
 
 def _file(report, name, *, is_public):
-    stored = StoredFile(filename=name, content_type="application/pdf", size=len(PDF),
-                        sha256="0" * 64, data=PDF)
-    item = Evidence(report=report, kind=EvidenceKind.FILE, stored_file=stored, label=name,
-                    is_public=is_public)
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return factories.evidence_file(report, name, label=name, is_public=is_public, data=PDF)
 
 
 def _status_as(client, user, url) -> int:

@@ -25,15 +25,12 @@ from werkzeug.datastructures import ImmutableMultiDict
 from tests import factories
 from tracker.extensions import db
 from tracker.models import (
-    EvidenceKind,
     NotificationStatus,
     OfficeActionKind,
     ReportState,
     Role,
-    StoredFile,
     User,
 )
-from tracker.models.followup import Evidence
 
 ROLES = ("anonymous", "focal_point", "reviewer", "admin")
 
@@ -214,13 +211,7 @@ def _world(session) -> World:
     draft = factories.progress_report(focal, recs)
     submitted = factories.report_in_state(inst_a, [recs[0]], ReportState.SUBMITTED)
     factories.report_in_state(inst_a, [recs[1]])
-    stored = StoredFile(filename="acta.pdf", content_type="application/pdf", size=15,
-                        sha256="0" * 64, data=b"%PDF-1.4\n%%EOF\n")
-    session.add(stored)
-    session.flush()
-    evidence = Evidence(report_id=draft.id, kind=EvidenceKind.FILE, label="Acta",
-                        stored_file_id=stored.id, is_public=True)
-    session.add(evidence)
+    evidence = factories.evidence_file(draft, label="Acta")
     factories.evidence_link(draft, "https://example.org/acta")
     action = factories.office_action(kind=OfficeActionKind.MONITORING, title="Visita",
                                      start_date=date(2024, 3, 1), is_public=True)
