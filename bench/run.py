@@ -30,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import dataset  # noqa: E402
+import exports as export_bench  # noqa: E402
+import reminders as reminder_bench  # noqa: E402
 from measure import (  # noqa: E402
     Case,
     StatementTimeout,
@@ -377,7 +379,8 @@ def verdict(timing: Timing, timeout: float) -> str:
     return "OK" if ok else "SLOW"
 
 
-def report(database: Database, args, info, counts, pages, ops, started: float) -> None:
+def report(database: Database, args, info, counts, pages, ops, exported,
+           started: float) -> None:
     log("")
     log("=" * 100)
     log(f"Tracker benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -418,10 +421,14 @@ def report(database: Database, args, info, counts, pages, ops, started: float) -
         [[o.label, f"{o.seconds:.2f}", f"{o.rows:,}", f"{o.rows / o.seconds:,.0f}", o.target,
           "OK" if o.ok else "SLOW", o.note] for o in ops],
         right={1, 2, 3}))
+    log("")
+    log("Exports (built as the worker builds them, each in a child process)")
+    log(export_bench.export_table(exported))
     slow = [t.label for t in pages if verdict(t, args.statement_timeout) != "OK"]
     slow += [o.label for o in ops if not o.ok]
+    slow += [r.label for r in exported if not r.ok]
     log("")
-    log(f"{len(slow)} of {len(pages) + len(ops)} measurements missed their target"
+    log(f"{len(slow)} of {len(pages) + len(ops) + len(exported)} measurements missed their target"
         + (": " + "; ".join(slow) if slow else "."))
     log(f"whole run: {time.perf_counter() - started:.0f} s")
 
@@ -449,7 +456,12 @@ def main(argv: list[str] | None = None) -> int:
         pages = time_pages(app, fx, args)
         log("timing operations ...")
         ops = time_operations(app, fx, info, upr_file)
-        report(database, args, info, counts, pages, ops, started)
+        log("timing exports ...")
+        exported = export_bench.time_exports(app)
+        log("timing reminder passes (in a schema of their own) ...")
+        ops += reminder_bench.time_reminders(os.environ.get("TRACKER_BENCH_DATABASE_URL"),
+                                             keep=args.keep, log=log)
+        report(database, args, info, counts, pages, ops, exported, started)
     finally:
         if app is not None:
             from tracker.extensions import db

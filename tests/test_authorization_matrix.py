@@ -42,6 +42,8 @@ FOCAL = row(LOGIN, ALLOW, ALLOW, DENY, DENY)
 OWN_REPORT = row(LOGIN, ALLOW, HIDDEN, DENY, DENY)
 PRIVATE_EVIDENCE_OF_A = row(HIDDEN, ALLOW, HIDDEN, ALLOW, ALLOW)
 BAD_LINK = row(400, 400, 400, 400, 400)
+# The reviewer's own export: no one else learns it exists, an administrator included.
+OWN_EXPORT = row(HIDDEN, HIDDEN, HIDDEN, ALLOW, HIDDEN)
 
 MATRIX: dict[str, dict[str, object]] = {
     "GET static": PUBLIC,
@@ -52,6 +54,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET public.recommendation": PUBLIC,
     "GET public.set_language": PUBLIC,
     "GET files.evidence": PRIVATE_EVIDENCE_OF_A,
+    "GET open_data.index": PUBLIC,
+    "GET files.export": OWN_EXPORT,
     # accounts
     "GET auth.login": PUBLIC,
     "POST auth.login": PUBLIC,
@@ -106,6 +110,10 @@ MATRIX: dict[str, dict[str, object]] = {
     "POST review.edit_action": STAFF,
     "GET review.delete_action": STAFF,
     "POST review.delete_action": STAFF,
+    "GET review.exports": STAFF,
+    "GET review.new_export": STAFF,
+    "POST review.new_export": STAFF,
+    "POST review.delete_export": row(LOGIN, DENY, DENY, ALLOW, HIDDEN),
     # administration: reviewers read, and manage focal points only
     "GET admin.index": STAFF,
     "GET admin.audit_trail": STAFF,
@@ -167,6 +175,25 @@ class World:
     params: dict[str, object]
 
 
+def _export_of(owner):
+    """A finished private export, with its file."""
+    import io
+
+    from tracker.exports import CSV_TYPE
+    from tracker.extensions import db
+    from tracker.models import JobState, ReportFormat, ReportJob, ReportKind
+    from tracker.services.storage import store_stream
+
+    stored = store_stream(io.BytesIO(b"MTX export;status\r\n"), "matriz.csv", CSV_TYPE,
+                          owner.id)
+    job = ReportJob(kind=ReportKind.STATUS_MATRIX, format=ReportFormat.CSV, filters={},
+                    requested_by_id=owner.id, state=JobState.DONE, progress=100, rows=1,
+                    stored_file_id=stored.id)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
 @pytest.fixture
 def world(session) -> World:
     inst_a = factories.institution("MTX-A")
@@ -200,6 +227,7 @@ def world(session) -> World:
     ])
     hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
     failed_note = factories.notification(users["focal_a"], status=NotificationStatus.FAILED)
+    export = _export_of(users["reviewer"])
     session.commit()  # refused requests roll back the shared session: keep the world
     return World(
         users=users,
@@ -219,6 +247,7 @@ def world(session) -> World:
             "token": "not-a-real-token",
             "code": "en",
             "note_id": failed_note.id,
+            "job_id": export.id,
         },
     )
 
@@ -301,6 +330,8 @@ SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "GET review.queue": {"reviewer": _STAFF_QUEUE, "admin": _STAFF_QUEUE},
     "GET review.report": {"reviewer": _STAFF_REPORT, "admin": _STAFF_REPORT},
     "GET review.actions": dict.fromkeys(("reviewer", "admin"), (["Visita"], [])),
+    "GET files.export": {"reviewer": (["MTX export;status"], [])},
+    "GET review.exports": {"reviewer": (["matriz.csv"], []), "admin": ([], ["matriz.csv"])},
 }
 
 

@@ -36,7 +36,7 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
 
 def test_compose_runs_database_broker_web_worker_and_beat():
     services = _compose()["services"]
-    assert {"db", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert {"db", "redis", "mailpit", "migrate", "web", "worker", "beat"} <= set(services)
     assert services["db"]["image"].startswith("postgres")
     assert services["redis"]["image"].startswith("redis")
     assert "tracker.worker" in services["worker"]["command"]
@@ -57,7 +57,43 @@ def test_compose_environment_gives_a_production_postgres_and_redis_config(tmp_pa
     assert cfg["CELERY_BROKER_URL"] == "redis://redis:6379/0"
     assert cfg["RATELIMIT_STORAGE_URI"].startswith("redis://")
     assert cfg["SESSION_COOKIE_SECURE"] is True
+
+
+def _settings(tmp_path, dotenv: dict[str, str], service: str = "worker") -> dict:
+    """Return a process's settings in the stack, with ``dotenv`` as the .env file's values."""
+    raw = _compose()["services"][service]["environment"]
+    env = {k: _interpolate(v, {"TRACKER_SECRET_KEY": "s" * 40, **dotenv})
+           for k, v in raw.items()}
+    return load_config(str(tmp_path), env)
+
+
+@pytest.mark.parametrize("process", ["web", "worker", "beat"])
+def test_without_smtp_settings_every_process_mails_the_catcher(tmp_path, process):
+    services = _compose()["services"]
+    cfg = _settings(tmp_path, {}, process)
+    assert services[cfg["MAIL_SERVER"]]["image"].startswith("axllent/mailpit")
+    # Mailpit takes SMTP on 1025, in plain text and without a login.
+    assert cfg["MAIL_PORT"] == 1025
+    assert cfg["MAIL_USE_TLS"] is False and cfg["MAIL_USERNAME"] is None
+    if process != "beat":  # beat only enqueues; the others send, so wait for the catcher
+        assert cfg["MAIL_SERVER"] in services[process]["depends_on"]
+
+
+def test_the_catchers_inbox_is_published_on_this_machine_only():
+    ports = _compose()["services"]["mailpit"]["ports"]
+    assert "127.0.0.1:8025:8025" in ports  # the web UI
+    # It shows every reset and invitation link: nothing reaches it from another machine.
+    assert all(str(p).startswith("127.0.0.1:") for p in ports)
+
+
+def test_a_real_smtp_server_in_dotenv_replaces_the_catcher(tmp_path):
+    cfg = _settings(tmp_path, {
+        "TRACKER_MAIL_SERVER": "smtp.example.org", "TRACKER_MAIL_PORT": "587",
+        "TRACKER_MAIL_USE_TLS": "true", "TRACKER_MAIL_USERNAME": "tracker",
+        "TRACKER_MAIL_PASSWORD": "app-password"})
+    assert cfg["MAIL_SERVER"] == "smtp.example.org"
     assert cfg["MAIL_PORT"] == 587 and cfg["MAIL_USE_TLS"] is True
+    assert (cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"]) == ("tracker", "app-password")
 
 
 def test_compose_refuses_to_start_without_a_secret_key():

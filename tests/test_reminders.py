@@ -311,3 +311,25 @@ def test_the_beat_task_sent_twice_through_the_broker_delivers_one_digest(worker_
     delivered = _to(mailbox, WORKER_ADDRESS)
     assert len(delivered) == 1
     assert "TST/beat" in _body(delivered[0])
+
+
+def test_the_escalation_lists_the_oldest_of_each_institution_and_counts_the_rest(
+        runner, mailbox, session, monkeypatch):
+    from tracker.services import reminders
+
+    monkeypatch.setattr(reminders, "ESCALATION_ITEMS_PER_INSTITUTION", 2)
+    busy, quiet = f.institution(acronym="AAA-BUSY"), f.institution(acronym="BBB-ONE")
+    for day in (5, 1, 3, 4, 2):
+        f.assignment(f.recommendation(reference=f"TST/busy-{day}"), busy,
+                     next_due=date(2026, 1, day))
+    f.assignment(f.recommendation(reference="TST/one"), quiet, next_due=date(2026, 1, 9))
+    f.user(Role.REVIEWER, email="cap@office.example", locale="en")
+
+    runner.invoke(args=["reminders", "run", "--date", TODAY.isoformat(), "--kind", "escalation"])
+    body = _body(mailbox.last_to("cap@office.example"))
+    assert body.index("TST/busy-1") < body.index("TST/busy-2")
+    for later in ("TST/busy-3", "TST/busy-4", "TST/busy-5"):
+        assert later not in body
+    assert "… and 3 more overdue items." in body
+    assert f"/review/recommendations?institution={busy.id}" in body
+    assert "TST/one" in body and body.count("more overdue") == 1

@@ -197,6 +197,21 @@ class World:
     params: dict[str, object]
 
 
+def _export_job(owner: User):
+    """A finished export of the reviewer's, with its file."""
+    from tracker.exports import CSV_TYPE
+    from tracker.models import JobState, ReportFormat, ReportJob, ReportKind
+    from tracker.services.storage import store_stream
+
+    stored = store_stream(io.BytesIO(b"ref;status\r\n"), "matriz.csv", CSV_TYPE, owner.id)
+    job = ReportJob(kind=ReportKind.STATUS_MATRIX, format=ReportFormat.CSV, filters={},
+                    requested_by_id=owner.id, state=JobState.DONE, progress=100, rows=1,
+                    stored_file_id=stored.id)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
 def _world(session) -> World:
     inst_a = factories.institution("WALK-A")
     inst_b = factories.institution("WALK-B", parent=inst_a)
@@ -218,6 +233,7 @@ def _world(session) -> World:
     term = factories.term("spotlight", "women")
     narrower = factories.make_term(term.vocabulary)
     failed_note = factories.notification(focal, status=NotificationStatus.FAILED)
+    export = _export_job(reviewer)
     session.commit()
     return World(
         users={"anonymous": None, "focal_point": focal.id, "reviewer": reviewer.id,
@@ -231,6 +247,7 @@ def _world(session) -> World:
             "mechanism_id": recs[0].mechanism_id, "term_id": narrower.id,
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
+            "job_id": export.id,
         },
     )
 

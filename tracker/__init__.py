@@ -76,6 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(files.bp)
     from tracker.web import messages
     app.register_blueprint(messages.bp)
+    from tracker.web import open_data
+    app.register_blueprint(open_data.bp)
     register_hooks(app)
     register_cli(app)
     celery_init_app(app)

@@ -22,9 +22,10 @@ from tracker.models import AuditEvent, utcnow
 # Never copied into the trail: secrets and bulky payloads.
 REDACTED = {"password_hash", "session_token", "data"}
 # Machinery whose rows are their own log (a device's sign-in record is told by the
-# sign-in and sign-out events, a report's step by its "transition" event).
+# sign-in and sign-out events, a report's step by its "transition" event; a stored file's
+# pieces by the file's own event).
 NOT_AUDITED = {"audit_event", "notification", "import_job", "report_job", "user_session",
-               "report_transition"}
+               "report_transition", "stored_file_chunk"}
 # Stamps the system keeps for itself: a sign-in or a page view is not a change of the
 # record, and the sign-in has its own event.
 BOOKKEEPING = {"updated_at", "version", "last_login_at", "last_seen_at", "last_used_at"}

@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
+    from tracker.cli_exports import exports_group
     from tracker.cli_reminders import reminders_group
     from tracker.cli_users import users_group
     from tracker.commands import demo_command, import_command, seed_command
@@ -20,6 +21,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(users_group)
     app.cli.add_command(reminders_group)
+    app.cli.add_command(exports_group)
 
 
 def _create_app():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel.units import format_unit
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_app_context, has_request_context, request, session
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
@@ -29,7 +29,8 @@ def select_locale() -> str:
 
 def current_language() -> str:
     """Return the active language code ('es' or 'en')."""
-    locale = get_locale() if has_request_context() else None
+    # Also outside a request (a task, a command): force_locale sets it for a recipient.
+    locale = get_locale() if has_app_context() else None
     return locale.language if locale else current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
 
 

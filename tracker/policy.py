@@ -272,3 +272,44 @@ def can_resend_notification(user, note) -> bool:
     from tracker.models import NotificationStatus
 
     return can_browse_notifications(user) and note.status == NotificationStatus.FAILED
+
+
+# --- Exports ----------------------------------------------------------------------------
+
+
+def can_request_exports(user) -> bool:
+    """Whether the user may ask for exports of the recommendations: office staff."""
+    return is_staff(user)
+
+
+def export_jobs_visible_to(user, query: Select) -> Select:
+    """Limit an export-job query to the user's own jobs; administrators also see public ones.
+
+    Public files are on the open-data page for everyone; only administrators, who may
+    delete them, have them in their list of exports too.
+    """
+    from tracker.models import ReportJob
+
+    if not is_staff(user):
+        return query.where(False)
+    if is_admin(user):
+        return query.where(or_(ReportJob.requested_by_id == user.id, ReportJob.public.is_(True)))
+    return query.where(ReportJob.requested_by_id == user.id)
+
+
+def can_download_export(user, job) -> bool:
+    """Whether the user may download a finished export: anyone a public one, else its owner."""
+    from tracker.models import JobState
+
+    if job.state != JobState.DONE or job.stored_file_id is None:
+        return False
+    if job.public:
+        return True
+    return is_staff(user) and job.requested_by_id == user.id
+
+
+def can_delete_export(user, job) -> bool:
+    """Whether the user may delete an export: its owner, or an administrator a public one."""
+    if not is_staff(user):
+        return False
+    return job.requested_by_id == user.id or (job.public and is_admin(user))

@@ -22,6 +22,42 @@ def run_import(job_id: int) -> str:
     return run_import_job(job_id)
 
 
+@shared_task(
+    name="tracker.tasks.build_export",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def build_export(job_id: int) -> str:
+    """Build one export (matrix, status report, follow-up draft) and store its file.
+
+    Acknowledged only once it returns: a worker lost mid-build leaves the message to be
+    delivered again, and the job's heartbeat lets the next delivery or the sweep take over.
+    """
+    from tracker.services.export_runs import run_export_job
+
+    return run_export_job(job_id)
+
+
+@shared_task(name="tracker.tasks.build_public_snapshot", ignore_result=False)
+def build_public_snapshot(month: str | None = None) -> int:
+    """Queue this month's public snapshot (matrix and status report, each language) once."""
+    from datetime import date
+
+    from tracker.extensions import db
+    from tracker.services.exports import queue_public_snapshot
+    from tracker.services.notify import dispatch_outbox
+    from tracker.services.report_queries import local_today
+
+    day = date.fromisoformat(f"{month}-01") if month else local_today()
+    queued = queue_public_snapshot(day)
+    db.session.commit()
+    dispatch_outbox()
+    return len(queued)
+
+
 @shared_task(name="tracker.tasks.sweep_queued_jobs")
 def sweep_queued_jobs() -> int:
     """Enqueue again the jobs whose first enqueue never reached the broker."""

@@ -101,17 +101,51 @@ def _serious(results) -> list[str]:
     return found
 
 
+def _exports_to_show(live_server) -> None:
+    """Give the export pages something in every state: the reviewer's and a public one."""
+    import io
+
+    from tracker.exports import XLSX_TYPE
+    from tracker.extensions import db
+    from tracker.models import JobState, ReportFormat, ReportJob, ReportKind, User
+    from tracker.services.storage import store_stream
+
+    if live_server.data.get("exports"):
+        return
+    with live_server.app.app_context():
+        owner = db.session.scalar(db.select(User).filter_by(
+            email=live_server.data["reviewer_email"]))
+        for state, public, extra in (
+                (JobState.DONE, False, {"rows": 1250, "filters": {"status": "in_progress"}}),
+                (JobState.DONE, True, {"rows": 300, "snapshot_key": "e2e:status_matrix.xlsx"}),
+                (JobState.RUNNING, False, {"progress": 45}),
+                (JobState.FAILED, False, {"error": "The workbook could not be written."})):
+            job = ReportJob(kind=ReportKind.STATUS_MATRIX, format=ReportFormat.XLSX,
+                            locale="es", state=state, public=public,
+                            requested_by_id=None if public else owner.id, **extra)
+            if state == JobState.DONE:
+                job.stored_file_id = store_stream(
+                    io.BytesIO(b"PK" * 40_000), "matriz-de-estado-2026-11-30.xlsx",
+                    XLSX_TYPE, job.requested_by_id).id
+                job.finished_at = db.func.now()
+            db.session.add(job)
+        db.session.commit()
+    live_server.data["exports"] = True
+
+
 @pytest.mark.browser
 def test_no_serious_accessibility_violation(browser, live_server, artifacts):
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
     data = live_server.data
+    _exports_to_show(live_server)
     audiences = [
         (None, ["/", "/recommendations", f"/recommendations/{data['office_rec_id']}",
-                "/login"]),
+                "/login", "/open-data"]),
         (data["email"], ["/my-institution/"]),
-        (data["reviewer_email"], ["/review/reports/", "/account"]),
+        (data["reviewer_email"], ["/review/reports/", "/account", "/review/exports",
+                                  "/review/exports/new"]),
         (data["admin_email"], ["/admin/audit"]),
     ]
     problems = []

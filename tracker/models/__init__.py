@@ -25,6 +25,7 @@ from tracker.models.jobs import (
     ReportJob,
     ReportKind,
     StoredFile,
+    StoredFileChunk,
 )
 from tracker.models.recommendation import (
     REPORTING_RHYTHMS,
@@ -85,6 +86,7 @@ __all__ = [
     "new_session_token",
     "StatusAssessment",
     "StoredFile",
+    "StoredFileChunk",
     "Term",
     "UprPosition",
     "User",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from tracker.extensions import db
@@ -22,11 +22,25 @@ class StoredFile(db.Model):
     content_type: Mapped[str] = mapped_column(String(127))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    # Small files (evidence) keep their bytes here; large ones (exports) in StoredFileChunk
+    # rows, so that neither writing nor reading them holds the whole file in memory.
+    data: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
     )
+
+
+class StoredFileChunk(db.Model):
+    """One slice of a large stored file, in order."""
+
+    __tablename__ = "stored_file_chunk"
+
+    stored_file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class NotificationKind(enum.StrEnum):
@@ -97,8 +111,13 @@ class ReportFormat(enum.StrEnum):
 
 
 class ReportJob(db.Model):
+    """A requested export: built by a worker into a stored file, kept until deleted."""
+
     __tablename__ = "report_job"
-    __table_args__ = (Index("ix_report_job_state_created", "state", "created_at"),)
+    __table_args__ = (
+        Index("ix_report_job_state_created", "state", "created_at"),
+        UniqueConstraint("snapshot_key", name="uq_report_job_snapshot_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[ReportKind] = mapped_column(enum_column(ReportKind, "kind"))
@@ -119,6 +138,17 @@ class ReportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Only public information, downloadable by anyone once done.
+    public: Mapped[bool] = mapped_column(default=False)
+    # The monthly public snapshot's period and type ("2026-11:status_matrix.xlsx"): unique,
+    # so that a second beat or a repeated pass never builds the same month twice.
+    snapshot_key: Mapped[str | None] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The build that holds the job: a worker claims it, beats while it works, and only the
+    # holder may finish it; a silent heartbeat lets the sweep hand the job to another.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requested_by = relationship("User")
     stored_file = relationship("StoredFile")

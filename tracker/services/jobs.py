@@ -14,8 +14,9 @@ STALE_AFTER = timedelta(minutes=5)
 
 def requeue_stale_jobs() -> int:
     """Enqueue again the jobs and messages left waiting longer than STALE_AFTER; count them."""
+    from tracker.services.export_runs import stale_export_job_ids
     from tracker.services.notify import pending_notification_ids
-    from tracker.tasks import run_import, send_notification
+    from tracker.tasks import build_export, run_import, send_notification
 
     cutoff = utcnow() - STALE_AFTER
     job_ids = db.session.execute(
@@ -24,6 +25,7 @@ def requeue_stale_jobs() -> int:
         )
     ).scalars().all()
     work = [(run_import, job_id) for job_id in job_ids]
+    work += [(build_export, job_id) for job_id in stale_export_job_ids()]
     work += [(send_notification, note_id) for note_id in pending_notification_ids()]
     handed_on = 0
     for task, item_id in work:

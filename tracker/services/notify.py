@@ -61,7 +61,17 @@ def send_after_response(task_name: str, *args) -> None:
     request only publishes it; without one (tasks run in-process) it runs once the answer
     has been sent.
     """
-    db.session.info.setdefault(TASKS, []).append((task_name, args))
+    db.session.info.setdefault(TASKS, []).append((task_name, args, True))
+
+
+def enqueue_after_commit(task_name: str, *args) -> None:
+    """Enqueue a task by name once the transaction commits, for work a job row records.
+
+    With a broker that cannot be reached the job stays queued and the periodic sweep sends
+    it again; it is never run in a web process. Without any broker (the embedded default)
+    it runs in-process once the answer has been sent.
+    """
+    db.session.info.setdefault(TASKS, []).append((task_name, args, False))
 
 
 def _run_after_response(task_name: str, args: tuple) -> None:
@@ -83,13 +93,17 @@ def _run_after_response(task_name: str, args: tuple) -> None:
 
 def _dispatch_tasks() -> None:
     celery = current_app.extensions["celery"]
-    for task_name, args in db.session.info.pop(TASKS, []):
+    for task_name, args, here_on_failure in db.session.info.pop(TASKS, []):
         if celery.conf.task_always_eager:
             _run_here(task_name, args)
             continue
         try:
             celery.send_task(task_name, args=list(args))
-        except Exception:  # noqa: BLE001 - done here instead, so that nothing asked is lost
+        except Exception:  # noqa: BLE001 - done here or by the sweep: nothing asked is lost
+            if not here_on_failure:
+                log.warning("could not enqueue task %s; the sweep will send it", task_name,
+                            exc_info=True)
+                continue
             log.warning("could not enqueue task %s; running it here", task_name, exc_info=True)
             _run_here(task_name, args)
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -35,6 +35,9 @@ from tracker.services.notify import external_url, queue_notification
 log = logging.getLogger(__name__)
 DIGEST, ESCALATION = "digest", "escalation"
 KINDS = (DIGEST, ESCALATION)
+# The escalation lists the oldest overdue items of each institution, then counts the rest
+# and links to them: a weekly e-mail must stay readable when thousands are late.
+ESCALATION_ITEMS_PER_INSTITUTION = 15
 
 
 @dataclass
@@ -53,6 +56,12 @@ class InstitutionEscalation:
     institution: Institution
     overdue: list[tuple[Assignment, str]] = field(default_factory=list)
     waiting: list[tuple[ProgressReport, str]] = field(default_factory=list)
+    overdue_total: int = 0
+    all_overdue_link: str = ""
+
+    @property
+    def more_overdue(self) -> int:
+        return self.overdue_total - len(self.overdue)
 
 
 @dataclass
@@ -132,14 +141,24 @@ def plan_escalations(today: date) -> list[PlannedMessage]:
     ).all()
     if not people:
         return []
+    late_condition = (Assignment.active.is_(True),
+                      Assignment.next_due < today - timedelta(days=overdue_days))
+    ranked = select(
+        Assignment.id,
+        func.row_number().over(partition_by=Assignment.institution_id,
+                               order_by=(Assignment.next_due, Assignment.id)).label("rank"),
+    ).where(*late_condition).subquery()
     late = db.session.scalars(
-        select(Assignment).join(Assignment.recommendation).join(Assignment.institution)
-        .where(Assignment.active.is_(True),
-               Assignment.next_due < today - timedelta(days=overdue_days))
+        select(Assignment).join(ranked, ranked.c.id == Assignment.id)
+        .join(Assignment.recommendation).join(Assignment.institution)
+        .where(ranked.c.rank <= ESCALATION_ITEMS_PER_INSTITUTION)
         .options(contains_eager(Assignment.recommendation),
                  contains_eager(Assignment.institution))
         .order_by(Assignment.next_due, Recommendation.reference, Assignment.id)
     ).all()
+    late_totals = dict(db.session.execute(
+        select(Assignment.institution_id, func.count()).where(*late_condition)
+        .group_by(Assignment.institution_id)).all())
     waiting = db.session.scalars(
         select(ProgressReport).join(ProgressReport.institution)
         .where(ProgressReport.state == ReportState.SUBMITTED,
@@ -152,6 +171,10 @@ def plan_escalations(today: date) -> list[PlannedMessage]:
         groups.setdefault(found.institution_id,
                           InstitutionEscalation(found.institution)).overdue.append(
             (found, external_url("review.recommendation_detail", rec_id=found.recommendation_id)))
+    for institution_id, group in groups.items():
+        group.overdue_total = late_totals.get(institution_id, 0)
+        group.all_overdue_link = external_url("review.recommendations",
+                                              institution=institution_id)
     for report in waiting:
         groups.setdefault(report.institution_id,
                           InstitutionEscalation(report.institution)).waiting.append(
@@ -159,7 +182,7 @@ def plan_escalations(today: date) -> list[PlannedMessage]:
     if not groups:
         return []
     ordered = sorted(groups.values(), key=lambda g: g.institution.acronym)
-    count = len(late) + len(waiting)
+    count = sum(late_totals.values()) + len(waiting)
     context = {"groups": ordered, "today": today, "overdue_days": overdue_days,
                "waiting_days": waiting_days, "review_link": external_url("review.queue")}
     return [PlannedMessage(person, NotificationKind.ESCALATION, escalation_key(person.id, today),

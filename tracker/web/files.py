@@ -1,14 +1,18 @@
-"""Evidence files, served only to those allowed to open them."""
+"""Evidence files and exports, served only to those allowed to open them."""
 
 from __future__ import annotations
 
 import io
+import unicodedata
+from urllib.parse import quote
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, Response, abort, send_file, stream_with_context
 from flask_login import current_user
 
 from tracker.models import EvidenceKind
 from tracker.services import evidence as evidence_service
+from tracker.services import exports as export_service
+from tracker.services.storage import iter_stored_bytes
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -30,4 +34,35 @@ def evidence(evidence_id: int):
     # no cache may keep serving it after that, so none keeps it at all.
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Vary"] = "Cookie"
+    return response
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value that saves the file under its name, accents and all."""
+    filename = "".join(ch for ch in filename if ch.isprintable())
+    ascii_name = (unicodedata.normalize("NFKD", filename).encode("ascii", "ignore")
+                  .decode("ascii").replace("\\", "_").replace('"', "_")) or "export"
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        # RFC 5987: browsers that read filename* take the UTF-8 name, the others the ASCII one.
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return value
+
+
+@bp.get("/exports/<id:job_id>")
+def export(job_id: int):
+    # 404, never 403: a private export, or one not built yet, is as if it did not exist.
+    job = export_service.downloadable_export(current_user, job_id)
+    if job is None or job.stored_file is None:
+        abort(404)
+    stored = job.stored_file
+    # Chunk by chunk from the database: a large workbook never sits whole in this process.
+    response = Response(stream_with_context(iter_stored_bytes(stored.id)),
+                        content_type=stored.content_type)
+    response.headers["Content-Length"] = str(stored.size)
+    response.headers["Content-Disposition"] = attachment(stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # A public file is the same for everyone, but deleting it must take it off the web.
+    response.headers["Cache-Control"] = "no-cache" if job.public else "private, no-store"
     return response

@@ -31,7 +31,7 @@ MAX_QUERY_LENGTH = 200
 MAX_DOCUMENT_OPTIONS = 400
 
 
-def _paragraph_order() -> list[ColumnElement]:
+def paragraph_order() -> list[ColumnElement]:
     """Sort keys putting paragraphs in natural order: 9, 10, 26(a), 27, 82.99, 82.106, 83.1."""
     paragraph = Recommendation.paragraph
     digits = func.length(paragraph) - func.length(func.ltrim(paragraph, "0123456789"))
@@ -281,7 +281,7 @@ def search_recommendations(user, filters: Filters, page: int, per_page: int) -> 
         .order_by(
             Document.date.desc().nulls_last(),
             Document.id.desc(),
-            *_paragraph_order(),
+            *paragraph_order(),
             Recommendation.reference,
             Recommendation.id,
         )

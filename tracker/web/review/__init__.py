@@ -12,5 +12,6 @@ from tracker.web.review import (  # noqa: E402,F401
     assessments,
     assignments,
     curation,
+    exports,
     reports,
 )

@@ -1,0 +1,35 @@
+"""``tracker exports``: queue the monthly public snapshot by hand."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.extensions import db
+
+
+@click.group("exports")
+def exports_group() -> None:
+    """Exports: the status matrix, the status report and the follow-up draft."""
+
+
+@exports_group.command("snapshot")
+@click.option("--month", type=click.DateTime(formats=["%Y-%m"]),
+              help="The month of the snapshot, YYYY-MM (default: this month).")
+@with_appcontext
+def snapshot_command(month) -> None:
+    """Queue a month's public snapshot; a month already queued is left as it is."""
+    from tracker.models import ReportJob
+    from tracker.services.exports import export_type_of, queue_public_snapshot
+    from tracker.services.notify import dispatch_outbox
+    from tracker.services.report_queries import local_today
+
+    day = month.date() if month else local_today()
+    queued = queue_public_snapshot(day)
+    db.session.commit()
+    for job_id in queued:
+        job = db.session.get(ReportJob, job_id)
+        click.echo(f"queued #{job.id}: {export_type_of(job).code} ({job.locale})")
+    click.echo(f"{day:%Y-%m}: queued {len(queued)} export(s).")
+    # Built by the worker, or here and now when no broker is configured.
+    dispatch_outbox()
