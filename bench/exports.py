@@ -11,7 +11,7 @@ minutes, so a PostgreSQL schema "bench" that already holds recommendations (left
 migration; ``--rebuild`` builds it again. On SQLite, ``--sqlite-file`` reuses a kept file.
 
 Each export runs in a child process (forked), so that its peak memory is its own: the
-growth is the child's peak resident memory during the build minus its resident memory
+growth is the child's peak private memory during the build minus its private memory
 just before. It prints its figures and exits 0 whatever they are.
 
 ``time_exports(app)`` is what ``run.py`` can call on the app it built.
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -74,8 +73,19 @@ def log(message: str) -> None:
 
 
 def _rss_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    """Return the memory this process holds of its own (private pages), in bytes.
+
+    A child forked from a large parent starts out sharing the parent's pages, and a build
+    may reuse the heap the parent had freed without the resident size growing; every page
+    the child writes becomes its own, so the private size is what the build really costs.
+    """
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            return sum(int(line.split()[1]) * 1024 for line in rollup
+                       if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    except OSError:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 class _PeakSampler(threading.Thread):
@@ -123,7 +133,6 @@ def _build_in_child(app, builder_name: str, public: bool, locale: str, results) 
             with force_locale(locale), tempfile.TemporaryFile() as out:
                 selection = _selection(public, locale)
                 rss_before = _rss_bytes()
-                max_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
                 sampler = _PeakSampler()
                 sampler.start()
                 started = time.perf_counter()
@@ -131,10 +140,7 @@ def _build_in_child(app, builder_name: str, public: bool, locale: str, results) 
                 seconds = time.perf_counter() - started
                 sampler.done.set()
                 sampler.join()
-                max_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-                # ru_maxrss counts only when the build passed the child's earlier peak;
-                # the sampler catches a peak below it.
-                peak = max(sampler.peak, max_after if max_after > max_before else 0)
+                peak = max(sampler.peak, _rss_bytes())
                 size = out.seek(0, os.SEEK_END)
             db.session.rollback()
         results.put({"seconds": seconds, "rows": built.rows,

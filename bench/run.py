@@ -30,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import dataset  # noqa: E402
-import exports as export_bench  # noqa: E402
-import reminders as reminder_bench  # noqa: E402
 from measure import (  # noqa: E402
     Case,
     StatementTimeout,
@@ -381,6 +379,8 @@ def verdict(timing: Timing, timeout: float) -> str:
 
 def report(database: Database, args, info, counts, pages, ops, exported,
            started: float) -> None:
+    import exports as export_bench
+
     log("")
     log("=" * 100)
     log(f"Tracker benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
@@ -456,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
         pages = time_pages(app, fx, args)
         log("timing operations ...")
         ops = time_operations(app, fx, info, upr_file)
+        # Imported here: they build on this module (its app factory, its Database).
+        import exports as export_bench
+        import reminders as reminder_bench
+
         log("timing exports ...")
         exported = export_bench.time_exports(app)
         log("timing reminder passes (in a schema of their own) ...")
