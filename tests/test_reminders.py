@@ -8,24 +8,18 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
 from tests import factories as f
-from tests.conftest import another_app
+from tests.conftest import another_app, removing_committed_rows
 from tracker.extensions import db
 from tracker.models import (
-    Assignment,
-    AuditEvent,
-    Document,
-    Institution,
     Notification,
     NotificationKind,
     NotificationStatus,
-    Recommendation,
     ReportState,
     Role,
-    User,
 )
 from tracker.services.reminders import queue_reminders
 
@@ -239,6 +233,8 @@ def test_the_queries_of_a_pass_do_not_grow_with_the_assignments(session):
 
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL")
 WORKER_ADDRESS = "beat@reminder.example"
+SPANISH_ADDRESS = "beat-es@reminder.example"
+IDLE_ADDRESS = "idle@reminder.example"
 
 
 @pytest.fixture
@@ -246,33 +242,12 @@ def worker_app(app, database_url, mailbox):
     """An app bound to the real Redis broker; its committed rows are removed afterwards."""
     if not REDIS_URL:
         pytest.skip("TRACKER_TEST_REDIS_URL is not set")
-    with another_app(app, {
+    with removing_committed_rows(app), another_app(app, {
         "SQLALCHEMY_DATABASE_URI": database_url, "SERVER_NAME": "tracker.test",
         "CELERY_BROKER_URL": REDIS_URL, "CELERY_RESULT_BACKEND": REDIS_URL,
         "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": app.config["MAIL_PORT"],
     }) as built:
-        with app.app_context():
-            first_event = db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-            db.session.remove()
         yield built
-        with app.app_context():
-            # Core statements: the cleaning itself must not leave audit events behind.
-            people = select(User.id).where(User.email == WORKER_ADDRESS)
-            institutions = select(User.institution_id).where(User.email == WORKER_ADDRESS)
-            recs = select(Assignment.recommendation_id).where(
-                Assignment.institution_id.in_(institutions))
-            docs = select(Recommendation.document_id).where(Recommendation.id.in_(recs))
-            doc_ids, rec_ids, inst_ids = (db.session.scalars(q).all()
-                                          for q in (docs, recs, institutions))
-            db.session.execute(delete(Notification).where(Notification.recipient_id.in_(people)))
-            db.session.execute(delete(Assignment).where(Assignment.institution_id.in_(inst_ids)))
-            db.session.execute(delete(User).where(User.email == WORKER_ADDRESS))
-            db.session.execute(delete(Recommendation).where(Recommendation.id.in_(rec_ids)))
-            db.session.execute(delete(Document).where(Document.id.in_(doc_ids)))
-            db.session.execute(delete(Institution).where(Institution.id.in_(inst_ids)))
-            db.session.execute(delete(AuditEvent).where(AuditEvent.id > first_event))
-            db.session.commit()
-            db.session.remove()
 
 
 @pytest.mark.redis
@@ -282,6 +257,8 @@ def test_the_beat_task_sent_twice_through_the_broker_delivers_one_digest(worker_
     with worker_app.app_context():
         inst = f.institution()
         person = f.user(Role.FOCAL_POINT, inst, email=WORKER_ADDRESS, locale="en")
+        f.user(Role.FOCAL_POINT, inst, email=SPANISH_ADDRESS, locale="es")
+        f.user(Role.FOCAL_POINT, email=IDLE_ADDRESS)  # another institution, nothing due
         f.assignment(f.recommendation(reference="TST/beat"), inst,
                      next_due=local_today() - timedelta(days=3))
         db.session.commit()
@@ -306,11 +283,14 @@ def test_the_beat_task_sent_twice_through_the_broker_delivers_one_digest(worker_
                 break
             time.sleep(0.2)
 
-    assert counts[0] == 0 and counts[1] >= 1
+    assert counts[0] == 0 and counts[1] >= 2
     assert states == [NotificationStatus.SENT]
-    delivered = _to(mailbox, WORKER_ADDRESS)
-    assert len(delivered) == 1
-    assert "TST/beat" in _body(delivered[0])
+    # One digest each, in each person's language, with the overdue item; none for the idle.
+    (english,) = _to(mailbox, WORKER_ADDRESS)
+    (spanish,) = _to(mailbox, SPANISH_ADDRESS)
+    assert _to(mailbox, IDLE_ADDRESS) == []
+    assert "Overdue:" in _body(english) and "TST/beat" in _body(english)
+    assert "Vencidas:" in _body(spanish) and "TST/beat" in _body(spanish)
 
 
 def test_the_escalation_lists_the_oldest_of_each_institution_and_counts_the_rest(
