@@ -149,11 +149,12 @@ def import_first_copy(path: Path, info: BuildInfo, log) -> None:
 
     clock = Clock()
     stream = read_upr_info(path)
-    result = import_records(stream, publish=True)
+    # The whole UN index: every State's recommendations, not only this tracker's State.
+    result = import_records(stream, publish=True, keep_other_states=True)
     db.session.commit()
     info.import_seconds = clock.lap()
     info.import_rows = stream.total or result.rows  # rows of the file
-    info.import_records = result.rows  # records: a joint recommendation's rows are one
+    info.import_records = result.records  # records: a joint recommendation's rows are one
     info.import_created = result.created
     info.import_errors = len(result.errors)
     info.import_warnings = len(result.warnings)

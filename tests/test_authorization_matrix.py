@@ -10,15 +10,18 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from sqlalchemy import insert
 
 from tests import factories
 from tracker.models import (
     NotificationStatus,
     OfficeActionKind,
+    PendingLabel,
     ReportState,
     Role,
     utcnow,
 )
+from tracker.models.reference import pending_label_link
 from tracker.services import sessions
 
 ROLES = ("anonymous", "focal_a", "focal_b", "reviewer", "admin")
@@ -114,6 +117,11 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET review.new_export": STAFF,
     "POST review.new_export": STAFF,
     "POST review.delete_export": row(LOGIN, DENY, DENY, ALLOW, HIDDEN),
+    "GET review.labels": STAFF,
+    "GET review.label": STAFF,
+    "POST review.map_label": STAFF,
+    "POST review.create_label_term": STAFF,
+    "POST review.ignore_label": STAFF,
     # administration: reviewers read, and manage focal points only
     "GET admin.index": STAFF,
     "GET admin.audit_trail": STAFF,
@@ -228,6 +236,12 @@ def world(session) -> World:
     hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
     failed_note = factories.notification(users["focal_a"], status=NotificationStatus.FAILED)
     export = _export_of(users["reviewer"])
+    waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta MTX",
+                           key="etiqueta mtx")
+    session.add(waiting)
+    session.flush()
+    session.execute(insert(pending_label_link), [
+        {"pending_label_id": waiting.id, "recommendation_id": hidden.id}])
     session.commit()  # refused requests roll back the shared session: keep the world
     return World(
         users=users,
@@ -248,6 +262,7 @@ def world(session) -> World:
             "code": "en",
             "note_id": failed_note.id,
             "job_id": export.id,
+            "label_id": waiting.id,
         },
     )
 
@@ -332,6 +347,9 @@ SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "GET review.actions": dict.fromkeys(("reviewer", "admin"), (["Visita"], [])),
     "GET files.export": {"reviewer": (["MTX export;status"], [])},
     "GET review.exports": {"reviewer": (["matriz.csv"], []), "admin": ([], ["matriz.csv"])},
+    "GET review.labels": dict.fromkeys(("reviewer", "admin"), (["Etiqueta MTX"], [])),
+    "GET review.label": dict.fromkeys(("reviewer", "admin"), (["Etiqueta MTX",
+                                                               "MTX/HIDDEN/1"], [])),
 }
 
 

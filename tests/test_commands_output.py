@@ -17,29 +17,37 @@ def test_a_long_list_of_problems_is_cut_and_counted(runner, session):
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == ("tracker_small.csv (csv): created 3, updated 0, skipped 3 of 6 rows; "
-                        "3 errors, 1 warnings")
+    assert lines[0] == ("tracker_small.csv (csv): 6 rows: 3 created, 0 updated, 3 refused; "
+                        "1 warning")
     assert "  new documents: 2" in lines
-    assert sum(line.startswith("  error: ") for line in lines) == 1
-    assert "  ... and 2 more errors" in lines
+    assert sum(line.startswith("  refused: ") for line in lines) == 1
+    assert "  ... and 2 more rows refused" in lines
     assert sum(line.startswith("  warning: ") for line in lines) == 1
     assert not any("more warnings" in line for line in lines)
 
     quiet = runner.invoke(args=["import", str(SMALL_CSV), "--show-errors", "0"])
-    assert "  ... and 3 more errors" in quiet.output.splitlines()
+    assert "  ... and 3 more rows refused" in quiet.output.splitlines()
     assert "  ... and 1 more warnings" in quiet.output.splitlines()
 
 
 def test_importing_the_same_file_again_creates_nothing_new(runner, session):
+    from tracker.models import PendingLabel
+
     first = runner.invoke(args=["import", str(SMALL_CSV)])
-    assert "new terms: 5 (themes: Acceso a la justicia" in first.output
-    assert ", ...)" not in first.output  # five names fit
+    assert first.exit_code == 0, first.output
+    # Unknown labels wait for the office to map them; no half-named term is made.
+    assert "new terms" not in first.output
+    assert ("  labels to map: 2 (affected_persons: Personas defensoras de derechos humanos, "
+            "themes: Business & human rights); the records wait for them at "
+            "http://tracker.test/review/labels") in first.output.splitlines()
+    assert sorted(label for (label,) in session.query(PendingLabel.label)) == [
+        "Business & human rights", "Personas defensoras de derechos humanos"]
 
     again = runner.invoke(args=["import", str(SMALL_CSV)])
 
     assert again.exit_code == 0, again.output
-    assert "created 0" in again.output
-    assert "new documents" not in again.output and "new terms" not in again.output
+    assert "0 created" in again.output
+    assert "new documents" not in again.output and "labels to map" not in again.output
 
 
 def test_a_file_of_unknown_format_asks_for_format(runner, tmp_path):

@@ -174,13 +174,13 @@ def test_loading_the_demo_twice_changes_nothing(session):
 
     assert _state(session) == before
     assert again.added == {} and again.mechanism_assessments == 0
-    assert again.imports["uhri"].skipped == 255
+    assert again.imports["uhri"].unchanged == 255
 
 
 def test_demo_command_loads_once_and_if_empty_then_skips(runner, session):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert "uhri: created 255" in result.output
+    assert "uhri: 255 rows: 255 created, 0 updated" in result.output
     assert session.query(Recommendation).count() == DEMO_RECOMMENDATIONS
 
     result = runner.invoke(args=["demo", "--if-empty"])

@@ -138,7 +138,8 @@ def test_bad_upr_info_rows_are_reported_and_the_others_read():
                  'Honduras,Spain,Supported,9,"",'])
     items = list(read_upr_info(data, "upr.csv"))
     errors = [str(i) for i in items if isinstance(i, RowError)]
-    assert errors == ["upr.csv, row 2: 'Session' is empty", "upr.csv, row 4: 'Text' is empty"]
+    assert errors == ["upr.csv, row 2, column Session: the cell is empty",
+                      "upr.csv, row 4, column Text: the cell is empty"]
     (record,) = [i for i in items if isinstance(i, RecommendationRecord)]
     assert record.warnings == ["row 3: unknown response 'Perhaps'"]
 

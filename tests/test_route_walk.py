@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from urllib.parse import quote, urlsplit
 
 from flask import got_request_exception
+from sqlalchemy import insert
 from werkzeug.datastructures import ImmutableMultiDict
 
 from tests import factories
@@ -27,10 +28,12 @@ from tracker.extensions import db
 from tracker.models import (
     NotificationStatus,
     OfficeActionKind,
+    PendingLabel,
     ReportState,
     Role,
     User,
 )
+from tracker.models.reference import pending_label_link
 
 ROLES = ("anonymous", "focal_point", "reviewer", "admin")
 
@@ -234,6 +237,11 @@ def _world(session) -> World:
     narrower = factories.make_term(term.vocabulary)
     failed_note = factories.notification(focal, status=NotificationStatus.FAILED)
     export = _export_job(reviewer)
+    waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta", key="etiqueta")
+    session.add(waiting)
+    session.flush()
+    session.execute(insert(pending_label_link), [
+        {"pending_label_id": waiting.id, "recommendation_id": recs[1].id}])
     session.commit()
     return World(
         users={"anonymous": None, "focal_point": focal.id, "reviewer": reviewer.id,
@@ -247,7 +255,7 @@ def _world(session) -> World:
             "mechanism_id": recs[0].mechanism_id, "term_id": narrower.id,
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
-            "job_id": export.id,
+            "job_id": export.id, "label_id": waiting.id,
         },
     )
 

@@ -66,7 +66,8 @@ def acting_as(user_id: int | None, label: str | None, address: str | None = None
         reset_actor(token)
 
 
-def _plain(value):
+def plain(value):
+    """Return a value as the trail keeps it (JSON: enums by value, dates in ISO)."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -78,7 +79,7 @@ def _plain(value):
     if hasattr(value, "__table__"):
         return _describe(value)
     if isinstance(value, list | tuple | set):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return str(value)
 
 
@@ -104,11 +105,11 @@ def _changes(obj, *, created: bool, deleted: bool) -> dict:
             value = state.attrs[key].value
             if value is None:
                 continue
-            changes[key] = {"after": "[redacted]" if key in REDACTED else _plain(value)}
+            changes[key] = {"after": "[redacted]" if key in REDACTED else plain(value)}
         elif deleted:
             kept = hist.unchanged or hist.deleted
             value = kept[0] if kept else None
-            changes[key] = {"before": "[redacted]" if key in REDACTED else _plain(value)}
+            changes[key] = {"before": "[redacted]" if key in REDACTED else plain(value)}
         elif hist.has_changes():
             if key in BOOKKEEPING:
                 continue
@@ -117,7 +118,7 @@ def _changes(obj, *, created: bool, deleted: bool) -> dict:
             if key in REDACTED:
                 changes[key] = {"before": "[redacted]", "after": "[changed]"}
             else:
-                changes[key] = {"before": _plain(before), "after": _plain(after)}
+                changes[key] = {"before": plain(before), "after": plain(after)}
     if not deleted:
         for rel in state.mapper.relationships:
             if not rel.uselist or rel.secondary is None:
@@ -183,6 +184,22 @@ def record(session: Session, action: str, entity_type: str, entity_id=None,
     session.connection().execute(
         insert(AuditEvent.__table__), [_row(action, entity_type, entity_id, changes or {}, by)]
     )
+
+
+def link_change(table: str, names: dict, added: set, removed: set) -> dict:
+    """Tell a collection's change as the listener does: related rows added and removed."""
+    def describe(keys: set) -> list[str]:
+        return [f"{table}:{key} {names.get(key, '')}".strip() for key in sorted(keys)]
+
+    return {"added": describe(added), "removed": describe(removed)}
+
+
+def event_rows(events: list[tuple[str, str, object, dict]]) -> list[dict]:
+    """Return the rows of events (action, entity type, entity id, changes), by this actor."""
+    # An import writes its rows set-based, beside the ORM: it tells the trail itself,
+    # one event per recommendation, in the listener's own shape, and inserts them at once.
+    return [_row(action, entity_type, entity_id, changes)
+            for action, entity_type, entity_id, changes in events]
 
 
 def install(session_factory) -> None:

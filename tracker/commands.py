@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker.extensions import db
@@ -81,11 +82,17 @@ def demo_command(if_empty: bool) -> None:
               help="The file's layout; guessed from its extension when left out.")
 @click.option("--dry-run", is_flag=True, help="Report what would change; save nothing.")
 @click.option("--publish", is_flag=True, help="Publish the imported recommendations.")
+@click.option("--keep-other-states", is_flag=True,
+              help="Also import the records that concern only other States than the "
+                   "tracker's (TRACKER_STATE).")
+@click.option("--overwrite-curated", is_flag=True,
+              help="Replace the values staff curated on the web with the file's "
+                   "(each is reported).")
 @click.option("--show-errors", default=20, show_default=True,
               help="How many row errors to print.")
 @with_appcontext
 def import_command(file: Path, fmt: str | None, dry_run: bool, publish: bool,
-                   show_errors: int) -> None:
+                   keep_other_states: bool, overwrite_curated: bool, show_errors: int) -> None:
     """Import recommendations from a UHRI export, the tracker CSV or a UPR Info export."""
     from tracker.audit import acting_as
     from tracker.imports import ImportFileError, guess_format, open_records, read_head
@@ -99,24 +106,82 @@ def import_command(file: Path, fmt: str | None, dry_run: bool, publish: bool,
     try:
         with acting_as(None, "cli:import"):
             result = import_records(open_records(source_format, file), publish=publish,
-                                    dry_run=dry_run)
+                                    dry_run=dry_run, keep_other_states=keep_other_states,
+                                    overwrite_curated=overwrite_curated)
     except (ImportFileError, LookupError) as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    if not result.rows:
+        db.session.rollback()
+        raise click.ClickException(f"{file.name}: the file holds no rows to import; "
+                                   "nothing was saved")
     if not dry_run:
         db.session.commit()
     click.echo(f"{file.name} ({source_format.value}): {result.summary()}")
     if result.documents_created:
         click.echo(f"  new documents: {result.documents_created}")
-    if result.terms_created:
-        click.echo(f"  new terms: {len(result.terms_created)} "
-                   f"({', '.join(result.terms_created[:5])}"
-                   f"{', ...' if len(result.terms_created) > 5 else ''})")
-    for problem in result.errors[:show_errors]:
-        click.echo(f"  error: {problem}")
-    if len(result.errors) > show_errors:
-        click.echo(f"  ... and {len(result.errors) - show_errors} more errors")
-    for problem in result.warnings[:show_errors]:
-        click.echo(f"  warning: {problem}")
-    if len(result.warnings) > show_errors:
-        click.echo(f"  ... and {len(result.warnings) - show_errors} more warnings")
+    if result.labels_queued:
+        from tracker.services.notify import external_url
+
+        queued = result.labels_queued
+        click.echo(f"  labels to map: {len(queued)} ({', '.join(queued[:5])}"
+                   f"{', ...' if len(queued) > 5 else ''}); the records wait for them at "
+                   f"{external_url('review.labels')}")
+    if result.not_for_state:
+        count = result.not_for_state
+        click.echo(f"  not for this State ({current_app.config['STATE']}): {count:,} "
+                   f"{'row' if count == 1 else 'rows'} left out; --keep-other-states "
+                   "imports them")
+    _echo_rows(result, show_errors)
+
+
+def _echo_rows(result, limit: int) -> None:
+    """Say, row by row up to the limit, what was updated, replaced, refused or doubtful."""
+    from tracker.imports.result import Outcome
+
+    _echo_joined("updated", [f"row {row} ({', '.join(result.changed_fields.get(row, []))})"
+                             for row in result.rows_with(Outcome.UPDATED)], limit)
+    _echo_joined("replaced by a later row with the same annotation id",
+                 [f"row {row} by row {result.into[row]}"
+                  for row in result.rows_with(Outcome.REPLACED)], limit)
+    _echo_conflicts(result, limit)
+    _echo_list("refused", "more rows refused", result.errors, limit)
+    _echo_list("warning", "more warnings", result.warnings, limit)
+
+
+def _echo_conflicts(result, limit: int) -> None:
+    """List, under its own heading, each value the office curated that the file differs on."""
+    lines = [(row, conflict) for row, found in sorted(result.conflicts.items())
+             for conflict in found]
+    if not lines:
+        return
+    if all(conflict.overwritten for _row, conflict in lines):
+        click.echo("  curated values replaced by the file (--overwrite-curated):")
+    else:
+        click.echo("  curated values kept (the office's; --overwrite-curated replaces them):")
+    for row, conflict in lines[:limit]:
+        click.echo(f"    row {row}, {conflict.field}: the file says "
+                   f"{_shown(conflict.file_value)}, the office has "
+                   f"{_shown(conflict.office_value)}")
+    if len(lines) > limit:
+        click.echo(f"    ... and {len(lines) - limit} more")
+
+
+def _shown(value, width: int = 60) -> str:
+    if value in (None, "", []):
+        return "nothing"
+    text = ", ".join(value) if isinstance(value, list) else str(value)
+    return repr(text if len(text) <= width else text[:width - 1] + "…")
+
+
+def _echo_joined(label: str, items: list[str], limit: int) -> None:
+    if items and limit:
+        more = f", ... and {len(items) - limit} more" if len(items) > limit else ""
+        click.echo(f"  {label}: {', '.join(items[:limit])}{more}")
+
+
+def _echo_list(label: str, more: str, problems: list, limit: int) -> None:
+    for problem in problems[:limit]:
+        click.echo(f"  {label}: {problem}")
+    if len(problems) > limit:
+        click.echo(f"  ... and {len(problems) - limit} {more}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,6 +65,10 @@ class Config:
     REVIEW_WAITING_DAYS = 7
     PAGE_SIZE = 25
 
+    # The State this tracker follows up (ISO 3166 alpha-2): imports leave out records
+    # addressed only to other States, and pages name the State only when it is another.
+    STATE = "HN"
+
     DEMO_DATA_DIR: str | None = None  # None: the set shipped in tracker/demo_data
     BASE_URL = "http://127.0.0.1:5000"
 
@@ -95,6 +100,7 @@ _OVERRIDABLE = {
     "LOGIN_FIRST_WAIT": int,
     "LOGIN_LONGEST_WAIT": int,
     "PROXY_FIX_HOPS": int,
+    "STATE": lambda value: value.strip().upper(),
 }
 
 
@@ -136,7 +142,11 @@ class ConfigurationError(RuntimeError):
 
 
 def check_config(cfg: dict) -> None:
-    """Refuse settings that are unsafe outside development."""
+    """Refuse settings that are unsafe outside development, or that name no State."""
+    if not re.fullmatch(r"[A-Z]{2}", str(cfg.get("STATE") or "")):
+        raise ConfigurationError(
+            "TRACKER_STATE must be the ISO 3166 alpha-2 code of the tracker's State, e.g. HN."
+        )
     if cfg.get("ENV_NAME") == "production" and cfg.get("SECRET_KEY") == DEFAULT_SECRET_KEY:
         raise ConfigurationError(
             "TRACKER_SECRET_KEY must be set to a long random value in production."

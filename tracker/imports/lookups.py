@@ -6,12 +6,26 @@ a term or a State; these classes read the tables once and answer from memory.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
+from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
+from tracker.audit import current_actor
 from tracker.extensions import db
 from tracker.imports.countries import CountryResolver
 from tracker.imports.records import RecommendationRecord, fold
-from tracker.models import Country, Document, Mechanism, Term, Vocabulary
+from tracker.models import (
+    Country,
+    Document,
+    Mechanism,
+    PendingLabel,
+    Term,
+    TermAlias,
+    Vocabulary,
+)
 
 IMPORTED_VOCABULARIES = ("themes", "affected_persons", "sdg")
 
@@ -79,15 +93,38 @@ class CountryLookup:
 
 
 _SDG = re.compile(r"^(?:goal|sdg|ods|objetivo)?\s*(\d{1,2})(?:\.(\d{1,2}|[a-z]))?(?!\d)", re.I)
+# What an alias without a term stands for: a label that classifies nothing.
+IGNORED = -1
+_APOSTROPHES = re.compile(r"['\u2019`\u00b4]")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+@functools.lru_cache(maxsize=8192)  # a large file repeats the same few hundred labels
+def label_key(value: str) -> str:
+    """Return the key a label is matched by: no case, accents, apostrophes or punctuation."""
+    # Accents go, letters stay: a label in Cyrillic or Arabic keeps a key of its own.
+    bare = "".join(ch for ch in unicodedata.normalize("NFKD", value)
+                   if not unicodedata.combining(ch))
+    folded = _APOSTROPHES.sub("", bare.casefold())
+    return " ".join(_NOT_WORD.sub(" ", folded).split())[:255]
+
+
+@dataclass
+class LabelMatch:
+    """What the labels of one record found: terms, and labels still waiting to be mapped."""
+
+    term_ids: set[int] = field(default_factory=set)
+    pending_ids: set[int] = field(default_factory=set)
 
 
 class TermLookup:
-    """Match labels to terms of the imported vocabularies, adding the unknown ones."""
+    """Match labels to terms by either name, code or alias; queue the labels none matches.
+
+    A label no term knows is not made into a term (it would be named in one language
+    only): it joins the office's queue of labels to map, and the record waits for it.
+    """
 
     def __init__(self) -> None:
-        from tracker.services.seed import slugify
-
-        self.slugify = slugify
         self.vocabularies = dict(
             db.session.execute(
                 db.select(Vocabulary.code, Vocabulary.id).where(
@@ -100,56 +137,86 @@ class TermLookup:
             raise LookupError(
                 f"vocabularies {', '.join(missing)} are missing: run `tracker seed` first"
             )
-        self.keys: dict[int, dict[str, int]] = {vid: {} for vid in self.vocabularies.values()}
-        self.codes: dict[int, dict[str, int]] = {vid: {} for vid in self.vocabularies.values()}
+        vocab_ids = list(self.vocabularies.values())
+        self.keys: dict[int, dict[str, int]] = {vid: {} for vid in vocab_ids}
+        self.codes: dict[int, dict[str, int]] = {vid: {} for vid in vocab_ids}
+        self.pending: dict[int, dict[str, int]] = {vid: {} for vid in vocab_ids}
         self.imported_ids: set[int] = set()
-        self.created: list[str] = []
+        # Labels this run added to the queue, as "vocabulary: label".
+        self.queued: list[str] = []
+        targets = dict(db.session.execute(
+            db.select(Term.id, Term.merged_into_id).where(Term.merged_into_id.is_not(None))
+        ).tuples().all())
         rows = db.session.execute(
-            db.select(Term.id, Term.vocabulary_id, Term.code, Term.name_en, Term.name_es,
-                      Term.merged_into_id)
-            .where(Term.vocabulary_id.in_(list(self.vocabularies.values())))
+            db.select(Term.id, Term.vocabulary_id, Term.code, Term.name_en, Term.name_es)
+            .where(Term.vocabulary_id.in_(vocab_ids))
             .order_by(Term.id)
         ).all()
         for row in rows:
-            target = row.merged_into_id or row.id  # a merged term lives on in its target
+            target = targets.get(row.id) or row.id  # a merged term lives on in its target
             self.imported_ids.add(row.id)
             self.codes[row.vocabulary_id][row.code] = target
             for value in (row.code, row.name_en, row.name_es):
-                self.keys[row.vocabulary_id].setdefault(fold(value), target)
+                self.keys[row.vocabulary_id].setdefault(label_key(value), target)
+        # A reviewer's alias is a decision about that very spelling: it wins over a name.
+        for vocab_id, key, term_id in db.session.execute(
+            db.select(TermAlias.vocabulary_id, TermAlias.key, TermAlias.term_id)
+            .where(TermAlias.vocabulary_id.in_(vocab_ids))
+        ).tuples():
+            self.keys[vocab_id][key] = (targets.get(term_id) or term_id) if term_id else IGNORED
+        for vocab_id, key, label_id in db.session.execute(
+            db.select(PendingLabel.vocabulary_id, PendingLabel.key, PendingLabel.id)
+            .where(PendingLabel.vocabulary_id.in_(vocab_ids))
+        ).tuples():
+            self.pending[vocab_id][key] = label_id
 
-    def ids(self, vocabulary: str, labels: list[str]) -> set[int]:
-        """Return the term ids for labels, creating a term for each unknown label."""
+    def match(self, vocabulary: str, labels: list[str], source: str | None = None,
+              found: LabelMatch | None = None) -> LabelMatch:
+        """Add to ``found`` the terms of the labels, queueing each label no term knows."""
+        found = found if found is not None else LabelMatch()
         vocab_id = self.vocabularies[vocabulary]
-        found = set()
         for label in labels:
-            label = label.strip()[:255]
-            if label:
-                found.add(self._one(vocab_id, vocabulary, label))
+            label = " ".join(label.split())[:255]
+            key = label_key(label) if label else ""
+            if not key:
+                continue
+            term_id = self.keys[vocab_id].get(key) or self._by_code(vocab_id, vocabulary, label)
+            if term_id == IGNORED:
+                continue
+            if term_id is not None:
+                found.term_ids.add(term_id)
+            else:
+                found.pending_ids.add(self._queue(vocab_id, vocabulary, key, label, source))
         return found
 
-    def _one(self, vocab_id: int, vocabulary: str, label: str) -> int:
-        key = fold(label)
-        term_id = self.keys[vocab_id].get(key)
-        if term_id:
-            return term_id
-        code, parent_code = self.slugify(label), None
+    def _by_code(self, vocab_id: int, vocabulary: str, label: str) -> int | None:
+        # SDGs are written by number ("Goal 5", "ODS 5", "5.2"): the number is the code.
         if vocabulary == "sdg" and (match := _SDG.match(label)) and 1 <= int(match[1]) <= 17:
             code = f"sdg_{int(match[1])}"
             if match[2]:
-                parent_code, code = code, f"{code}_{match[2].lower()}"
-        term_id = self.codes[vocab_id].get(code)
-        if term_id is None:
-            parent_id = self.codes[vocab_id].get(parent_code) if parent_code else None
-            term = Term(vocabulary_id=vocab_id, code=code, name_en=label, name_es=label,
-                        parent_id=parent_id, sort_order=1000)
-            db.session.add(term)
-            db.session.flush()
-            term_id = term.id
-            self.codes[vocab_id][code] = term_id
-            self.imported_ids.add(term_id)
-            self.created.append(f"{vocabulary}: {label}")
-        self.keys[vocab_id][key] = term_id
-        return term_id
+                code = f"{code}_{match[2].lower()}"
+            return self.codes[vocab_id].get(code)
+        return None
+
+    def _queue(self, vocab_id: int, vocabulary: str, key: str, label: str,
+               source: str | None) -> int:
+        label_id = self.pending[vocab_id].get(key)
+        if label_id is None:
+            pending = PendingLabel(vocabulary_id=vocab_id, label=label, key=key,
+                                   first_source=(source or "")[:255] or None,
+                                   first_seen_by_id=current_actor().user_id)
+            try:
+                with db.session.begin_nested():
+                    db.session.add(pending)
+                    db.session.flush()
+                label_id = pending.id
+                self.queued.append(f"{vocabulary}: {label}")
+            except IntegrityError:
+                # Another import running at the same time queued the same label first.
+                label_id = db.session.execute(db.select(PendingLabel.id).where(
+                    PendingLabel.vocabulary_id == vocab_id, PendingLabel.key == key)).scalar_one()
+            self.pending[vocab_id][key] = label_id
+        return label_id
 
 
 class DocumentLookup:

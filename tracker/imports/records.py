@@ -24,13 +24,27 @@ class RowError:
     row: int | None
     message: str
     level: str = "error"
+    column: str | None = None
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "message": self.message, "level": self.level}
+        found = {"row": self.row, "message": self.message, "level": self.level}
+        if self.column:
+            found["column"] = self.column
+        return found
 
     def __str__(self) -> str:
         where = f"{self.source}, row {self.row}" if self.row is not None else self.source
+        if self.column:
+            where += f", column {self.column}"
         return f"{where}: {self.message}"
+
+
+class CellError(ValueError):
+    """A cell a row cannot be read without; the reader refuses the row naming the column."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 @dataclass
@@ -55,12 +69,21 @@ class RecommendationRecord:
     affected_persons: list[str] = field(default_factory=list)
     sdgs: list[str] = field(default_factory=list)
     annotation_id: str | None = None
+    # The State(s) the record is addressed to, as the file names them (empty: not said).
     countries_concerned: list[str] = field(default_factory=list)
     # Set by a reader that knows the row is fine but doubtful (e.g. an unknown position).
     warnings: list[str] = field(default_factory=list)
+    # Further rows of the file this record stands for (the co-sponsors' rows of a joint
+    # UPR Info recommendation): each is accounted as merged into ``row``.
+    merged_rows: list[int] = field(default_factory=list)
 
 
 Item = RecommendationRecord | RowError
+
+
+def row_error(source: str, row: int | None, exc: ValueError) -> RowError:
+    """Return the refusal of a row from the error that stopped its reading."""
+    return RowError(source, row, str(exc), column=getattr(exc, "column", None))
 
 
 class RecordStream:
@@ -119,7 +142,7 @@ def split_list(value, separators: str = "\n") -> list[str]:
     for part in parts:
         if part is None:
             continue
-        cleaned = _LIST_PREFIX.sub("", str(part)).strip()
+        cleaned = _LIST_PREFIX.sub("", strip_controls(str(part))).strip()
         if cleaned and cleaned not in out:
             out.append(cleaned)
     return out
@@ -227,6 +250,33 @@ def trailing_states(text: str) -> list[str]:
 
 
 _TAG = re.compile(r"<[^>]{1,200}>")
+# C0 and C1 control characters but tab, line feed and carriage return: PostgreSQL refuses
+# NUL in a text, and none of them means anything in a recommendation.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(value: str) -> str:
+    """Remove control characters (NUL and the like) from a text."""
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+def clean_cells(row: dict) -> list[str]:
+    """Remove control characters from every text cell in place; return the columns cleaned."""
+    cleaned = []
+    for column, value in row.items():
+        if isinstance(value, str) and _CONTROL.search(value):
+            row[column] = _CONTROL.sub("", value)
+            cleaned.append(str(column))
+        elif isinstance(value, list) and any(isinstance(v, str) and _CONTROL.search(v)
+                                             for v in value):
+            row[column] = [_CONTROL.sub("", v) if isinstance(v, str) else v for v in value]
+            cleaned.append(str(column))
+    return cleaned
+
+
+def controls_warning(columns: list[str]) -> str:
+    """Say which columns lost control characters (kept as a warning on the row)."""
+    return f"control characters removed from {', '.join(columns)}"
 
 
 def clean_text(value) -> str:
@@ -234,7 +284,7 @@ def clean_text(value) -> str:
     text = str(value or "")
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = html.unescape(text).replace("\xa0", " ")
+    text = strip_controls(html.unescape(text)).replace("\xa0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 

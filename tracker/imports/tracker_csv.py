@@ -8,18 +8,21 @@ from collections.abc import Iterator
 
 from tracker.imports.countries import default_resolver
 from tracker.imports.records import (
+    CellError,
     ImportFileError,
     Item,
     RecommendationRecord,
     RecordStream,
-    RowError,
+    clean_cells,
     clean_text,
+    controls_warning,
     detect_language,
     parse_date,
     parse_int,
     parse_position,
     parse_type,
     read_bytes,
+    row_error,
     source_name,
     split_list,
     split_paragraph,
@@ -42,16 +45,25 @@ COLUMNS = REQUIRED + (
     "upr_session",
     "upr_cycle",
     "annotation_id",
+    "states_concerned",
 )
 LIST_SEPARATORS = ";\n"
 
 
 def decode_text(raw: bytes, name: str) -> str:
-    """Decode UTF-8 (with or without BOM); refuse anything else with a clear message."""
+    """Decode UTF-8 (with or without BOM); refuse anything else naming the first bad row."""
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(f"{name}: not a UTF-8 text file (save the CSV as UTF-8)") from None
+    except UnicodeDecodeError as exc:
+        # The rows before the bad byte read well: counting them names its row.
+        before = raw[:exc.start].decode("utf-8-sig")
+        row = sum(1 for _ in csv.reader(io.StringIO(before, newline=""))) or 1
+        if before and before[-1] in "\r\n":
+            row += 1
+        raise ImportFileError(
+            f"{name}: not a UTF-8 text file: row {row} holds the byte "
+            f"0x{raw[exc.start]:02x}, which UTF-8 does not allow (save the CSV as UTF-8)"
+        ) from None
 
 
 def sniff_delimiter(text: str) -> str:
@@ -64,6 +76,8 @@ def read_tracker_csv(source, name: str | None = None) -> RecordStream:
     """Open a tracker CSV and return its records; raise ImportFileError if columns are missing."""
     name = source_name(source, name)
     text = decode_text(read_bytes(source), name)
+    if not text.strip():
+        raise ImportFileError(f"{name}: the file is empty")
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [column for column in REQUIRED if column not in header]
@@ -73,7 +87,8 @@ def read_tracker_csv(source, name: str | None = None) -> RecordStream:
             + ", ".join(COLUMNS)
         )
     reader.fieldnames = header
-    total = max(text.count("\n") - 1, 0)
+    # Rows, not lines: a quoted cell may hold line breaks.
+    total = max(sum(1 for _ in csv.reader(io.StringIO(text, newline=""))) - 1, 0)
     return RecordStream(name, _records(reader, name), total)
 
 
@@ -82,21 +97,34 @@ def _records(reader: csv.DictReader, name: str) -> Iterator[Item]:
         values = {k: (v or "").strip() for k, v in row.items() if k}
         if not any(values.values()):
             continue
+        cleaned = clean_cells(values)
         try:
-            yield csv_record(values, name, number)
+            record = csv_record(values, name, number)
         except ValueError as exc:
-            yield RowError(name, number, str(exc))
+            yield row_error(name, number, exc)
+            continue
+        if cleaned:
+            record.warnings.append(controls_warning(cleaned))
+        yield record
 
 
 def _labels(value: str) -> list[str]:
     return [strip_numbering(v) for v in split_list(value, LIST_SEPARATORS) if strip_numbering(v)]
 
 
+def _cell(row: dict[str, str], column: str, parse):
+    """Parse one cell; a value it cannot read refuses the row naming the column."""
+    try:
+        return parse(row.get(column))
+    except ValueError as exc:
+        raise CellError(column, str(exc)) from None
+
+
 def csv_record(row: dict[str, str], name: str, number: int) -> RecommendationRecord:
     """Build a record from one row of the tracker CSV."""
     for column in REQUIRED:
         if not row.get(column):
-            raise ValueError(f"'{column}' is empty")
+            raise CellError(column, "the cell is empty")
     text = clean_text(row["text"])
     paragraph = row.get("paragraph") or None
     leading, rest = split_paragraph(text)
@@ -115,11 +143,11 @@ def csv_record(row: dict[str, str], name: str, number: int) -> RecommendationRec
         mechanism=row["mechanism"],
         document_symbol=row["document_symbol"],
         document_title=row.get("document_title") or None,
-        document_date=parse_date(row.get("document_date")),
+        document_date=_cell(row, "document_date", parse_date),
         paragraph=paragraph,
         text=text,
         language=language,
-        type=parse_type(row.get("type")),
+        type=_cell(row, "type", parse_type),
         upr_session=session,
         upr_cycle=parse_int(row.get("upr_cycle"))
         or (upr_cycle_for_session(session) if is_upr else None),
@@ -128,6 +156,8 @@ def csv_record(row: dict[str, str], name: str, number: int) -> RecommendationRec
         affected_persons=_labels(row.get("affected_persons", "")),
         sdgs=split_list(row.get("sdgs"), LIST_SEPARATORS),
         annotation_id=row.get("annotation_id") or None,
+        # Empty means the tracker's own State; several are separated like the other lists.
+        countries_concerned=split_list(row.get("states_concerned"), LIST_SEPARATORS),
     )
     try:
         record.upr_position = parse_position(row.get("upr_position"))

@@ -12,6 +12,7 @@ from tracker.imports.records import (
     RecordStream,
     RowError,
     read_bytes,
+    row_error,
     source_name,
 )
 from tracker.imports.uhri_xlsx import UhriLayout, uhri_record
@@ -42,9 +43,17 @@ REQUIRED = ("Text", "Body", "Symbol")
 def read_uhri_json(source, name: str | None = None) -> RecordStream:
     """Parse a UHRI JSON export and return its records; raise ImportFileError if it is not one."""
     name = source_name(source, name)
+    raw = read_bytes(source)
+    if not raw.strip():
+        raise ImportFileError(f"{name}: the file is empty")
     try:
-        data = json.loads(read_bytes(source).decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ImportFileError(
+            f"{name}: not a UTF-8 text file: line {line} holds the byte "
+            f"0x{raw[exc.start]:02x}, which UTF-8 does not allow") from None
+    except json.JSONDecodeError as exc:
         raise ImportFileError(f"{name}: not a UHRI JSON export (invalid JSON: {exc})") from None
     if isinstance(data, dict):
         # Some tools wrap the list: {"value": [...]} or {"data": [...]}.
@@ -70,7 +79,7 @@ def _records(data: list, name: str) -> Iterator[Item]:
         try:
             yield uhri_json_record(item, name, number)
         except ValueError as exc:
-            yield RowError(name, number, str(exc))
+            yield row_error(name, number, exc)
 
 
 JSON_LAYOUT = UhriLayout(

@@ -14,18 +14,21 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from tracker.imports.countries import default_resolver
 from tracker.imports.records import (
+    CellError,
     ImportFileError,
     Item,
     RecommendationRecord,
     RecordStream,
-    RowError,
+    clean_cells,
     clean_text,
+    controls_warning,
     detect_language,
     parse_date,
     parse_int,
     parse_position,
     parse_type,
     read_bytes,
+    row_error,
     single,
     source_name,
     split_list,
@@ -93,7 +96,7 @@ def _records(workbook, rows, positions: dict[str, int], name: str) -> Iterator[I
             try:
                 yield uhri_record(row, name, number)
             except ValueError as exc:
-                yield RowError(name, number, str(exc))
+                yield row_error(name, number, exc)
     finally:
         workbook.close()
 
@@ -137,13 +140,22 @@ def strip_stars(values: list[str]) -> list[str]:
 def _required(row: dict, key: str, clean=single) -> str:
     value = clean(row.get(key))
     if not value:
-        raise ValueError(f"'{key}' is empty")
+        raise CellError(key, "the cell is empty")
     return value
+
+
+def _cell(row: dict, key: str, parse):
+    """Parse one cell; a value it cannot read refuses the row naming the column."""
+    try:
+        return parse(row.get(key))
+    except ValueError as exc:
+        raise CellError(key, str(exc)) from None
 
 
 def uhri_record(row: dict, name: str, number: int,
                 layout: UhriLayout = SHEET_LAYOUT) -> RecommendationRecord:
     """Build a record from one UHRI row or object, read through its layout."""
+    cleaned = clean_cells(row)
     raw_text = _required(row, layout.text, clean_text)
     body = _required(row, layout.body)
     symbol = _required(row, layout.symbol)
@@ -162,11 +174,11 @@ def uhri_record(row: dict, name: str, number: int,
         document_symbol=symbol,
         text=text,
         paragraph=paragraph,
-        document_date=parse_date(row.get(layout.date)),
+        document_date=_cell(row, layout.date, parse_date),
         upr_session=session,
         upr_cycle=cycle or (upr_cycle_for_session(session) if is_upr else None),
         language=detect_language(text),
-        type=parse_type(row.get(layout.type)),
+        type=_cell(row, layout.type, parse_type),
         recommending_states=strip_stars(states),
         themes=split_list(row.get(layout.themes)),
         affected_persons=split_list(row.get(layout.affected_persons)),
@@ -174,6 +186,8 @@ def uhri_record(row: dict, name: str, number: int,
         annotation_id=single(row.get(layout.annotation_id)) or None,
         countries_concerned=strip_stars(countries) if layout.starred_countries else countries,
     )
+    if cleaned:
+        record.warnings.append(controls_warning(cleaned))
     try:
         record.upr_position = parse_position(row.get(layout.position))
     except ValueError as exc:

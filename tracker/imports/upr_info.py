@@ -22,7 +22,9 @@ from tracker.imports.records import (
     RecommendationRecord,
     RecordStream,
     RowError,
+    clean_cells,
     clean_text,
+    controls_warning,
     read_bytes,
     source_name,
     upr_cycle_for_session,
@@ -47,11 +49,14 @@ def read_upr_info(source, name: str | None = None) -> RecordStream:
     opener = _opener(source, name)
     try:
         with opener() as fh:
-            header = next(csv.reader(fh), [])
+            rows = csv.reader(_lines(fh, name))
+            header = next(rows, [])
             # Counting rows streams the file once more; it gives the job its progress bar.
-            total = sum(1 for _ in csv.reader(fh))
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+            total = sum(1 for row in rows if row)
+    except (OSError, EOFError) as exc:
         raise ImportFileError(f"{name}: not a UTF-8 CSV file, plain or gzipped ({exc})") from None
+    if not header:
+        raise ImportFileError(f"{name}: the file is empty")
     missing = [column for column in REQUIRED if column not in header]
     if missing:
         raise ImportFileError(
@@ -62,27 +67,43 @@ def read_upr_info(source, name: str | None = None) -> RecordStream:
 
 
 def _opener(source, name: str):
-    """Return a function opening the source as text again each time, gunzipping if needed."""
+    """Return a function opening the source as bytes again each time, gunzipping if needed."""
     if isinstance(source, str | os.PathLike):
         path = source
 
         def open_path():
             with open(path, "rb") as probe:
                 gzipped = probe.read(2) == b"\x1f\x8b"
-            if gzipped:
-                return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-            return open(path, encoding="utf-8-sig", newline="")
+            return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
         return open_path
     raw = read_bytes(source)
 
     def open_bytes():
         stream = io.BytesIO(raw)
-        if raw[:2] == b"\x1f\x8b":
-            stream = gzip.GzipFile(fileobj=stream)
-        return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        return gzip.GzipFile(fileobj=stream) if raw[:2] == b"\x1f\x8b" else stream
 
     return open_bytes
+
+
+def _lines(binary, name: str) -> Iterator[str]:
+    """Decode the file line by line, so that a byte UTF-8 does not allow names its row."""
+    row = 1  # the header is row 1; a quoted cell may span lines, so rows are counted apart
+    quoted = False
+    for number, line in enumerate(binary):
+        try:
+            text = line.decode("utf-8-sig" if number == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(
+                f"{name}: not a UTF-8 CSV file: row {row} holds the byte "
+                f"0x{line[exc.start]:02x}, which UTF-8 does not allow (save the file as UTF-8)"
+            ) from None
+        # An odd number of quotes opens or closes a quoted cell that goes on to the next line.
+        if text.count('"') % 2:
+            quoted = not quoted
+        if not quoted:
+            row += 1
+        yield text
 
 
 def is_upr_info_header(header: list[str]) -> bool:
@@ -92,11 +113,13 @@ def is_upr_info_header(header: list[str]) -> bool:
 
 def _records(opener, name: str) -> Iterator[Item]:
     with opener() as fh:
-        rows = csv.DictReader(fh)
+        rows = csv.DictReader(_lines(fh, name))
         block_key = None
         block: dict[str, tuple[RecommendationRecord, set]] = {}
         errors: list[RowError] = []
-        for number, row in enumerate(rows, start=2):
+        number = 1
+        for row in rows:
+            number += 1  # as a spreadsheet numbers them: the header is row 1
             key = (row.get("To") or "", row.get("Session") or "")
             if key != block_key:
                 yield from _finish(block, errors)
@@ -118,22 +141,25 @@ def _finish(block: dict[str, tuple[RecommendationRecord, set]],
 
 
 def _add_row(block, errors, row: dict, name: str, number: int) -> None:
+    cleaned = clean_cells(row)
     text = clean_text(row.get("Text"))
     under_review = (row.get("To") or "").strip()
     session = (row.get("Session") or "").strip()
     if not text:
-        errors.append(RowError(name, number, "'Text' is empty"))
+        errors.append(RowError(name, number, "the cell is empty", column="Text"))
         return
     if not session:
-        errors.append(RowError(name, number, "'Session' is empty"))
+        errors.append(RowError(name, number, "the cell is empty", column="Session"))
         return
     code = default_resolver().resolve(under_review)
     if code is None:
-        errors.append(RowError(name, number, f"unknown State under review '{under_review}'"))
+        errors.append(RowError(name, number, f"unknown State under review '{under_review}'",
+                               column="To"))
         return
     state = html.unescape((row.get("From") or "").strip())
     response = (row.get("Response") or "").strip()
     position = RESPONSES.get(response.lower())
+    themes = [t.strip() for t in (row.get("Issue") or "").split(",") if t.strip()]
     if text not in block:
         record = RecommendationRecord(
             source=name,
@@ -146,11 +172,16 @@ def _add_row(block, errors, row: dict, name: str, number: int) -> None:
             upr_cycle=upr_cycle_for_session(session),
             text=text,
             language="en",
-            themes=[t.strip() for t in (row.get("Issue") or "").split(",") if t.strip()],
             countries_concerned=[under_review],
         )
         block[text] = (record, set())
+    else:
+        block[text][0].merged_rows.append(number)
     record, positions = block[text]
+    # A co-sponsor's row may name issues the first row did not: the recommendation has all.
+    record.themes += [theme for theme in themes if theme not in record.themes]
+    if cleaned:
+        record.warnings.append(f"row {number}: {controls_warning(cleaned)}")
     if response and position is None:
         record.warnings.append(f"row {number}: unknown response '{response}'")
     if position:

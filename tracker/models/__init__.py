@@ -45,7 +45,9 @@ from tracker.models.reference import (
     InstitutionBranch,
     Mechanism,
     MechanismFamily,
+    PendingLabel,
     Term,
+    TermAlias,
     Vocabulary,
 )
 
@@ -73,6 +75,7 @@ __all__ = [
     "NotificationStatus",
     "OfficeAction",
     "OfficeActionKind",
+    "PendingLabel",
     "ProgressReport",
     "Recommendation",
     "RecommendationType",
@@ -88,6 +91,7 @@ __all__ = [
     "StoredFile",
     "StoredFileChunk",
     "Term",
+    "TermAlias",
     "UprPosition",
     "User",
     "UserSession",

@@ -6,6 +6,7 @@ import enum
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -85,6 +86,20 @@ recommendation_state = Table(
            index=True),
 )
 
+# The State(s) a recommendation is addressed to (a joint communication may name several);
+# not the recommending States of the UPR, which recommendation_state holds.
+recommendation_concerned_state = Table(
+    "recommendation_concerned_state",
+    db.metadata,
+    Column(
+        "recommendation_id",
+        ForeignKey("recommendation.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("country_id", ForeignKey("country.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
+)
+
 recommendation_term = Table(
     "recommendation_term",
     db.metadata,
@@ -132,11 +147,17 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
         default=ImplementationStatus.NO_INFORMATION,
     )
     status_assessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Fields the office changed by hand (names as an import reports them: "text",
+    # "terms", ...), sorted: a later import leaves them alone and reports the conflict.
+    curated_fields: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     document: Mapped[Document] = relationship(back_populates="recommendations")
     mechanism: Mapped[Mechanism] = relationship()
     recommending_states: Mapped[list[Country]] = relationship(
         secondary=recommendation_state, order_by="Country.name_en"
+    )
+    states_concerned: Mapped[list[Country]] = relationship(
+        secondary=recommendation_concerned_state, order_by="Country.name_en"
     )
     terms: Mapped[list[Term]] = relationship(secondary=recommendation_term)
     assignments: Mapped[list[Assignment]] = relationship(

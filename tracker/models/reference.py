@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
-from tracker.models.base import Localized, TimestampMixin, VersionedMixin, enum_column
+from tracker.models.base import (
+    Localized,
+    TimestampMixin,
+    UTCDateTime,
+    VersionedMixin,
+    enum_column,
+    utcnow,
+)
 
 
 class MechanismFamily(enum.StrEnum):
@@ -90,6 +98,58 @@ class Term(Localized, TimestampMixin, VersionedMixin, db.Model):
     merged_into: Mapped[Term | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
 
 
+class TermAlias(TimestampMixin, db.Model):
+    """Another way a source writes a term: a label met once is known for every later import.
+
+    ``key`` is the label folded (no case, accents or punctuation), so each spelling of it
+    finds the term; the term may belong to another vocabulary (a theme label that names a
+    group of persons), or be none at all.
+    """
+
+    __tablename__ = "term_alias"
+    __table_args__ = (UniqueConstraint("vocabulary_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vocabulary_id: Mapped[int] = mapped_column(ForeignKey("vocabulary.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255))
+    # None: the label classifies nothing ("General", "Other") and is left out.
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("term.id", ondelete="CASCADE"),
+                                                index=True)
+
+    vocabulary: Mapped[Vocabulary] = relationship()
+    term: Mapped[Term | None] = relationship()
+
+
+# The recommendations an unknown label is waiting to be linked to.
+pending_label_link = Table(
+    "pending_label_link",
+    db.metadata,
+    Column("pending_label_id", ForeignKey("pending_label.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("recommendation_id", ForeignKey("recommendation.id", ondelete="CASCADE"),
+           primary_key=True, index=True),
+)
+
+
+class PendingLabel(db.Model):
+    """A label an import met that no term or alias knows yet: the office maps it or adds it."""
+
+    __tablename__ = "pending_label"
+    __table_args__ = (UniqueConstraint("vocabulary_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vocabulary_id: Mapped[int] = mapped_column(ForeignKey("vocabulary.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(255))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_source: Mapped[str | None] = mapped_column(String(255))
+    first_seen_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    vocabulary: Mapped[Vocabulary] = relationship()
+
+
 class InstitutionBranch(enum.StrEnum):
     EXECUTIVE = "executive"
     LEGISLATIVE = "legislative"
@@ -121,7 +181,7 @@ class Institution(Localized, TimestampMixin, VersionedMixin, db.Model):
 
 
 class Country(Localized, db.Model):
-    """A State, by ISO 3166-1; names come from pycountry and its Spanish catalogue."""
+    """A State or territory, by ISO 3166-1; UN States carry the UN short names (seed file)."""
 
     __tablename__ = "country"
 

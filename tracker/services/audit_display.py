@@ -40,6 +40,7 @@ ACTIONS = {
     "merge": _l("Merge of terms"), "bulk_assign": _l("Assignment in bulk"),
     "document_mechanism_moved": _l("Document moved to another mechanism"),
     "import": _l("Import of recommendations"),
+    "map_label": _l("Mapping of an imported label"),
     "notification_resent": _l("Message sent again"),
 }
 LONGEST_VALUE = 200

@@ -23,6 +23,9 @@ Told = tuple[Markup, list[Markup]]
 
 def _row_change(teller: Teller, event: AuditEvent) -> Told:
     actor, record = teller.actor(event), teller.phrase(event.entity_type, event.entity_id)
+    source = (event.changes or {}).get("import")
+    if isinstance(source, dict):
+        return _imported_row(teller, event, actor, record, source)
     if event.action == "create":
         return say(_("%(actor)s created %(record)s"), actor=actor, record=record), \
             teller.changes(event)
@@ -30,6 +33,22 @@ def _row_change(teller: Teller, event: AuditEvent) -> Told:
         return say(_("%(actor)s deleted %(record)s"), actor=actor, record=record), []
     details = teller.changes(event)
     sentence = say(_("%(actor)s changed %(record)s"), actor=actor, record=record)
+    if len(details) == 1:
+        return sentence + Markup(": ") + details[0], []
+    return sentence, details
+
+
+def _imported_row(teller: Teller, event: AuditEvent, actor: Markup, record: Markup,
+                  source: dict) -> Told:
+    """A recommendation an import created or changed: which file and row it came from."""
+    details = teller.changes(event, skip=frozenset({"import"}))
+    where = {"actor": actor, "record": record, "file": str(source.get("file") or ""),
+             "row": source.get("row") or "?"}
+    if event.action == "create":
+        return say(_("%(actor)s created %(record)s by importing row %(row)s of %(file)s"),
+                   **where), details
+    sentence = say(_("%(actor)s changed %(record)s by importing row %(row)s of %(file)s"),
+                   **where)
     if len(details) == 1:
         return sentence + Markup(": ") + details[0], []
     return sentence, details
@@ -158,11 +177,25 @@ def _mechanism_moved(teller: Teller, event: AuditEvent) -> Told:
 
 def _import(teller: Teller, event: AuditEvent) -> Told:
     changes = event.changes or {}
-    return say(_("%(actor)s imported recommendations"), actor=teller.actor(event)), [
-        say(_("Created: %(created)s; updated: %(updated)s; skipped: %(skipped)s; "
-               "errors: %(errors)s"), created=changes.get("created", 0),
-            updated=changes.get("updated", 0), skipped=changes.get("skipped", 0),
-            errors=changes.get("errors", 0))]
+    sources = ", ".join(str(name) for name in changes.get("sources") or [])
+    sentence = (say(_("%(actor)s imported recommendations from %(sources)s"),
+                    actor=teller.actor(event), sources=sources) if sources
+                else say(_("%(actor)s imported recommendations"), actor=teller.actor(event)))
+    if "rows" not in changes:  # an import of before every row was accounted for
+        return sentence, [
+            say(_("Created: %(created)s; updated: %(updated)s; skipped: %(skipped)s; "
+                   "errors: %(errors)s"), created=changes.get("created", 0),
+                updated=changes.get("updated", 0), skipped=changes.get("skipped", 0),
+                errors=changes.get("errors", 0))]
+    return sentence, [
+        escape(ngettext("%(num)d row in the file", "%(num)d rows in the file", changes["rows"])),
+        say(_("Created: %(created)s; updated: %(updated)s; unchanged: %(unchanged)s; "
+               "merged into another row's recommendation: %(merged)s; replaced by a later "
+               "row: %(replaced)s; not for this State: %(not_for_state)s; refused: "
+               "%(refused)s"),
+            **{key: changes.get(key, 0) for key in (
+                "created", "updated", "unchanged", "merged", "replaced", "not_for_state",
+                "refused")})]
 
 
 def _other(teller: Teller, event: AuditEvent) -> Told:

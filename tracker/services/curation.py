@@ -242,12 +242,37 @@ def _apply_recommendation(rec: Recommendation, data: RecommendationInput) -> Non
     rec.follow_up_due = data.follow_up_due if data.follow_up else None
 
 
+# What staff may change by hand that an import would also write, under the names the
+# import reports them by; the document stands for the mechanism too, which follows it.
+CURATED_COLUMNS = ("text", "translation", "language", "type", "upr_position", "paragraph",
+                   "document")
+
+
+def _curated_values(rec: Recommendation) -> dict:
+    values = {name: getattr(rec, name) for name in CURATED_COLUMNS}
+    values["terms"] = {t.id for t in rec.terms}
+    values["recommending_states"] = {c.id for c in rec.recommending_states}
+    return values
+
+
+def _mark_curated(rec: Recommendation, before: dict | None) -> None:
+    """Add to the curated fields those the edit changed (all it filled, for a new one)."""
+    after = _curated_values(rec)
+    changed = {name for name, value in after.items()
+               if (value != before[name] if before is not None else value not in (None, set()))}
+    changed = {"document_id" if name == "document" else name for name in changed}
+    if not changed <= set(rec.curated_fields or ()):
+        rec.curated_fields = sorted(set(rec.curated_fields or ()) | changed)
+
+
 def create_recommendation(actor, data: RecommendationInput) -> Recommendation:
     """Add a recommendation (unpublished) to an existing or a new document."""
     _allow(actor)
-    rec = Recommendation(is_published=False)
+    rec = Recommendation(is_published=False, curated_fields=[])
     with db.session.no_autoflush:
         _apply_recommendation(rec, data)
+        # Typed by staff: a later import of the same paragraph must not retype it.
+        _mark_curated(rec, None)
     db.session.add(rec)
     _flush()
     return rec
@@ -260,7 +285,9 @@ def update_recommendation(actor, rec_id: int, data: RecommendationInput,
     rec = get_recommendation(rec_id)
     check_version(rec, version)
     with db.session.no_autoflush:
+        before = _curated_values(rec)
         _apply_recommendation(rec, data)
+        _mark_curated(rec, before)
     _flush()
     return rec
 

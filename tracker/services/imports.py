@@ -7,11 +7,14 @@ import logging
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 
+from flask import current_app
+
 from tracker.audit import acting_as, current_actor
 from tracker.audit import record as audit_record
 from tracker.extensions import db
 from tracker.imports import ImportFileError, RecommendationRecord, RowError, open_records
-from tracker.imports.writer import BatchWriter, ImportResult
+from tracker.imports.records import strip_controls
+from tracker.imports.writer import BatchWriter, ImportResult, Outcome
 from tracker.models import ImportJob, JobState, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -29,24 +32,37 @@ def import_records(
     dry_run: bool = False,
     on_progress: Callable[[ImportResult], None] | None = None,
     batch_size: int | None = None,
+    keep_other_states: bool = False,
+    overwrite_curated: bool = False,
 ) -> ImportResult:
-    """Create or update recommendations from records; flush (a dry run leaves nothing)."""
+    """Create or update recommendations from records; flush (a dry run leaves nothing).
+
+    Records that concern only other States than the tracker's (``STATE``) are counted as
+    not for this State and left out, unless ``keep_other_states``. Fields the office
+    curated keep its value, the file's being reported as a conflict, unless
+    ``overwrite_curated``.
+    """
     result = ImportResult(dry_run=dry_run)
+    db.session.flush()  # what the caller changed is written before the import reads
     savepoint = db.session.begin_nested() if dry_run else None
     try:
         with _actor(actor_id), db.session.no_autoflush:
-            writer = BatchWriter(result, publish)
+            writer = BatchWriter(result, publish, state=current_app.config["STATE"],
+                                 keep_other_states=keep_other_states,
+                                 overwrite_curated=overwrite_curated)
             batch: list[RecommendationRecord] = []
             for item in records:
-                result.rows += 1
                 if isinstance(item, RowError):
-                    result.errors.append(item)
-                    result.skipped += 1
+                    result.rows += 1
+                    result.refuse(item)
                     result.last_row = item.row or result.last_row
                     continue
+                result.rows += 1 + len(item.merged_rows)
+                result.records += 1
+                _strip_controls(item)
                 batch.append(item)
                 writer.sources.add(item.source)
-                result.last_row = item.row
+                result.last_row = max([item.row, *item.merged_rows])
                 if len(batch) >= (batch_size or BATCH_SIZE):
                     writer.write(batch)
                     batch = []
@@ -57,17 +73,25 @@ def import_records(
             result.errors.sort(key=lambda e: (e.source, e.row or 0))
             result.warnings.sort(key=lambda e: (e.source, e.row or 0))
             result.documents_created = writer.documents.created
-            result.terms_created = writer.terms.created
-            if not dry_run and (result.created or result.updated):
+            result.labels_queued = writer.terms.queued
+            if not dry_run and not result.changed_nothing:
+                counts = {outcome.value: result.count(outcome) for outcome in Outcome}
                 audit_record(db.session, "import", "recommendation", None, {
-                    "created": result.created, "updated": result.updated,
-                    "skipped": result.skipped, "errors": len(result.errors),
-                    "sources": sorted(writer.sources)})
+                    **counts, "rows": result.rows, "sources": sorted(writer.sources)})
             db.session.flush()
     finally:
         if savepoint is not None:
             savepoint.rollback()
     return result
+
+
+def _strip_controls(record: RecommendationRecord) -> None:
+    """Clean a record built by code as the readers clean cells: PostgreSQL refuses NUL."""
+    for name, value in vars(record).items():
+        if isinstance(value, str):
+            setattr(record, name, strip_controls(value))
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            setattr(record, name, [strip_controls(v) for v in value])
 
 
 def _actor(actor_id: int | None):
@@ -127,6 +151,8 @@ def run_import_job(job_id: int) -> str:
         result = import_records(stream, actor_id=job.requested_by_id, publish=job.publish,
                                 dry_run=job.dry_run,
                                 on_progress=None if job.dry_run else progress)
+        if not result.rows:
+            raise ImportFileError(f"{stored.filename}: the file holds no rows to import")
     except (ConnectionError, TimeoutError):
         db.session.rollback()
         raise  # transient: the task retries, and the job is still running
@@ -136,7 +162,7 @@ def run_import_job(job_id: int) -> str:
         log.exception("import job %s failed", job_id)
         return _fail(job_id, f"unexpected error: {exc}")
     _store_outcome(job, result)
-    job.total_rows = job.total_rows or result.rows
+    job.total_rows = result.rows  # rows of the file, a joint recommendation's all counted
     job.progress, job.state, job.finished_at = 100, JobState.DONE, utcnow()
     db.session.commit()
     return JobState.DONE.value

@@ -1,7 +1,9 @@
 """Load the reference lists shipped in ``tracker/seeds`` (mechanisms, vocabularies, ...).
 
 Seeding only adds what is missing: a row an administrator has since renamed or
-deactivated is left as it is, so running it again changes nothing.
+deactivated is left as it is, so running it again changes nothing. The one
+correction it makes: a State's name still as an earlier seed wrote it (ISO's)
+becomes the name the UN uses (tracker/seeds/un_states.csv).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pycountry
@@ -25,6 +28,7 @@ from tracker.models import (
     Mechanism,
     MechanismFamily,
     Term,
+    TermAlias,
     Vocabulary,
 )
 
@@ -86,8 +90,9 @@ def seed_reference_data(seed_dir: Path = SEED_DIR) -> SeedReport:
     _seed_mechanisms(seed_dir / "mechanisms.csv", report)
     vocabularies = _seed_vocabularies(report)
     _seed_terms(seed_dir, vocabularies, report)
+    _seed_aliases(seed_dir / "theme_aliases.csv", vocabularies, report)
     _seed_institutions(seed_dir / "institutions_honduras.csv", report)
-    _seed_countries(report)
+    _seed_countries(seed_dir / "un_states.csv", report)
     db.session.flush()
     return report
 
@@ -184,6 +189,35 @@ def _seed_terms(seed_dir: Path, vocabularies: dict[str, Vocabulary], report: See
                       row["name_es"], order, existing, report)
 
 
+def _seed_aliases(path: Path, vocabularies: dict[str, Vocabulary], report: SeedReport) -> None:
+    """Teach imports the labels other sources give the seeded terms (UPR Info, compilations)."""
+    from tracker.imports.lookups import label_key
+
+    db.session.flush()
+    existing = set(db.session.execute(db.select(TermAlias.vocabulary_id, TermAlias.key)).tuples())
+    terms = {(vocab_id, code): term_id for term_id, vocab_id, code in db.session.execute(
+        db.select(Term.id, Term.vocabulary_id, Term.code)).tuples()}
+    for number, row in read_rows(path, ("vocabulary", "label", "term_vocabulary", "term_code")):
+        _require(path, number, row, "vocabulary", "label")
+        vocab = vocabularies.get(row["vocabulary"])
+        if vocab is None:
+            raise SeedError(f"{path.name}, row {number}: unknown vocabulary '{row['vocabulary']}'")
+        term_id = None
+        if row["term_code"]:  # no term: the label classifies nothing and is left out
+            target = vocabularies.get(row["term_vocabulary"] or row["vocabulary"])
+            term_id = terms.get((target.id, row["term_code"])) if target else None
+            if term_id is None:
+                raise SeedError(f"{path.name}, row {number}: no term "
+                                f"'{row['term_vocabulary']}/{row['term_code']}'")
+        key = label_key(row["label"])
+        if (vocab.id, key) in existing:
+            continue
+        db.session.add(TermAlias(vocabulary_id=vocab.id, key=key, label=row["label"],
+                                 term_id=term_id))
+        existing.add((vocab.id, key))
+        report.add("aliases")
+
+
 def _seed_institutions(path: Path, report: SeedReport) -> None:
     by_acronym = {i.acronym: i for i in db.session.execute(db.select(Institution)).scalars()}
     branches = {b.value for b in InstitutionBranch}
@@ -207,26 +241,51 @@ def _seed_institutions(path: Path, report: SeedReport) -> None:
         inst.parent = by_acronym[parent]
 
 
-def _spanish_countries() -> gettext.NullTranslations:
+@lru_cache(maxsize=2)
+def _iso_catalogue(language: str) -> gettext.NullTranslations:
     try:
-        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
     except OSError:  # pragma: no cover - pycountry always ships Spanish
         return gettext.NullTranslations()
 
 
 def country_names(country) -> tuple[str, str]:
-    """Return the English and Spanish display names of a pycountry country."""
-    es = _spanish_countries()
+    """Return the English and Spanish names ISO's catalogue gives a pycountry country."""
     name_en = getattr(country, "common_name", None) or country.name
-    return name_en, es.gettext(country.name)
+    return name_en, _iso_catalogue("es").gettext(country.name)
 
 
-def _seed_countries(report: SeedReport) -> None:
-    existing = set(db.session.execute(db.select(Country.iso2)).scalars())
+def _read_un_names(path: Path) -> dict[str, tuple[str, str]]:
+    """Return the UN short names (English, Spanish) of the States in un_states.csv, by ISO code."""
+    names: dict[str, tuple[str, str]] = {}
+    for number, row in read_rows(path, ("iso2", "iso3", "name_en", "name_es")):
+        _require(path, number, row, "iso2", "iso3", "name_en", "name_es")
+        country = pycountry.countries.get(alpha_2=row["iso2"])
+        if country is None or country.alpha_3 != row["iso3"]:
+            raise SeedError(f"{path.name}, row {number}: "
+                            f"'{row['iso2']}/{row['iso3']}' is not an ISO 3166 code pair")
+        names[row["iso2"]] = (row["name_en"], row["name_es"])
+    return names
+
+
+def _seed_countries(path: Path, report: SeedReport) -> None:
+    un_names = _read_un_names(path)
+    by_iso2 = {c.iso2: c for c in db.session.execute(db.select(Country)).scalars()}
     for country in pycountry.countries:
-        if country.alpha_2 in existing:
+        iso_en, iso_es = country_names(country)
+        name_en, name_es = un_names.get(country.alpha_2, (iso_en, iso_es))
+        row = by_iso2.get(country.alpha_2)
+        if row is None:
+            db.session.add(Country(iso2=country.alpha_2, iso3=country.alpha_3,
+                                   name_en=name_en, name_es=name_es))
+            report.add("countries")
             continue
-        name_en, name_es = country_names(country)
-        db.session.add(Country(iso2=country.alpha_2, iso3=country.alpha_3,
-                               name_en=name_en, name_es=name_es))
-        report.add("countries")
+        # Earlier seeds stored ISO's names ("Algeria" in Spanish too); a name still
+        # equal to them was never edited, so it takes the UN's, and an admin's edit stays.
+        renamed = False
+        if row.name_en == iso_en and name_en != iso_en:
+            row.name_en, renamed = name_en, True
+        if row.name_es == iso_es and name_es != iso_es:
+            row.name_es, renamed = name_es, True
+        if renamed:
+            report.add("country names now as the UN writes them")

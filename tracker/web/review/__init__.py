@@ -13,5 +13,6 @@ from tracker.web.review import (  # noqa: E402,F401
     assignments,
     curation,
     exports,
+    labels,
     reports,
 )
