@@ -27,6 +27,7 @@ run: install
 	$(BIN)/tracker db upgrade
 	$(BIN)/tracker seed
 	$(BIN)/tracker demo --if-empty
+	$(BIN)/tracker exports snapshot
 	$(BIN)/tracker users demo-logins
 	$(BIN)/tracker run --host $(HOST) --port $(PORT)
 

@@ -238,3 +238,14 @@ def test_beat_asks_for_the_public_snapshot_on_the_first_of_each_month(app):
     hour, minute = (int(x) for x in app.config["REMINDER_TIME"].split(":"))
     schedule = entry["schedule"]
     assert (schedule.day_of_month, schedule.hour, schedule.minute) == ({1}, {hour}, {minute})
+
+
+def test_the_snapshot_command_also_builds_what_was_left_unfinished(runner, session,
+                                                                   stub_builders):
+    # No scheduler runs in the embedded default: a build that stopped would wait forever.
+    left = _request(f.user(Role.REVIEWER))
+    session.commit()
+    result = runner.invoke(args=["exports", "snapshot", "--month", "2026-09"])
+    assert result.exit_code == 0, result.output
+    assert "sent again 1 unfinished export(s)." in result.output
+    assert session.get(ReportJob, left.id).state == JobState.DONE

@@ -184,11 +184,11 @@ def run_export_job(job_id: int) -> str:
     return "done"
 
 
-def stale_export_job_ids() -> list[int]:
-    """Return the jobs never enqueued, and those whose build went silent."""
+def stale_export_job_ids(queued_for: timedelta = QUEUED_STALE) -> list[int]:
+    """Return the jobs queued this long (never enqueued?), and those whose build went silent."""
     now = utcnow()
     return list(db.session.scalars(select(ReportJob.id).where(or_(
-        and_(ReportJob.state == JobState.QUEUED, ReportJob.created_at < now - QUEUED_STALE),
+        and_(ReportJob.state == JobState.QUEUED, ReportJob.created_at <= now - queued_for),
         and_(ReportJob.state == JobState.RUNNING,
              or_(ReportJob.heartbeat_at.is_(None),
                  ReportJob.heartbeat_at < now - HEARTBEAT_STALE)))).order_by(ReportJob.id)))
