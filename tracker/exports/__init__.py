@@ -52,6 +52,12 @@ class Built:
 
 Builder = Callable[[Selection, BinaryIO, Progress], Built]
 
+
+def pick_name(locale: str, es: str | None, en: str | None) -> str:
+    """Return a name in the language asked for, else in the other one (read as columns)."""
+    first, second = (es, en) if locale == "es" else (en, es)
+    return first or second or ""
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 PDF_TYPE = "application/pdf"

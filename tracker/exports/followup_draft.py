@@ -26,8 +26,9 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import case, func, select
 
 from tracker import policy
-from tracker.exports import DOCX_TYPE, Built, Progress, Selection
+from tracker.exports import DOCX_TYPE, Built, Progress, Selection, pick_name
 from tracker.exports.docx_writing import Run, StreamedBody, markdown_blocks, xml_text
+from tracker.exports.rows import last_assessments
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import (
@@ -42,7 +43,6 @@ from tracker.models import (
     Recommendation,
     ReportState,
     ReportVisibility,
-    StatusAssessment,
 )
 from tracker.models.followup import report_recommendation
 from tracker.models.recommendation import recommendation_state
@@ -93,11 +93,6 @@ class _Entry:
     institutions: dict[int, _Institution] = field(default_factory=dict)
 
 
-def _pick(lang: str, es: str | None, en: str | None) -> str:
-    first, second = (es, en) if lang == "es" else (en, es)
-    return first or second or ""
-
-
 def _document_line(symbol: str, title: str | None, day: date | None) -> str:
     parts = [symbol, title or "", _long_date(day) if day else ""]
     return " — ".join(part for part in parts if part)
@@ -121,18 +116,8 @@ def _load_batch(ids: list[int], selection: Selection) -> dict[int, _Entry]:
             select(link.recommendation_id, Country.name_es, Country.name_en)
             .join(Country, Country.id == link.country_id).where(link.recommendation_id.in_(ids))):
         if rec_id in entries:
-            entries[rec_id].states.append(_pick(lang, es, en))
-    ranked = select(
-        StatusAssessment.recommendation_id, StatusAssessment.assessed_at,
-        StatusAssessment.rationale,
-        func.row_number().over(
-            partition_by=StatusAssessment.recommendation_id,
-            order_by=(StatusAssessment.assessed_at.desc(), StatusAssessment.id.desc()),
-        ).label("rank"),
-    ).where(StatusAssessment.recommendation_id.in_(ids)).subquery()
-    for rec_id, assessed_at, rationale in db.session.execute(
-            select(ranked.c.recommendation_id, ranked.c.assessed_at, ranked.c.rationale)
-            .where(ranked.c.rank == 1)):
+            entries[rec_id].states.append(pick_name(lang, es, en))
+    for rec_id, (assessed_at, rationale) in last_assessments(ids).items():
         if rec_id in entries:
             entries[rec_id].assessed_at, entries[rec_id].rationale = assessed_at, rationale or ""
     assigned = (
@@ -147,7 +132,7 @@ def _load_batch(ids: list[int], selection: Selection) -> dict[int, _Entry]:
     for rec_id, role, institution_id, es, en, acronym in db.session.execute(assigned):
         if rec_id in entries:
             entries[rec_id].institutions[institution_id] = _Institution(
-                f"{_pick(lang, es, en)} ({acronym})", role)
+                f"{pick_name(lang, es, en)} ({acronym})", role)
     covers = report_recommendation.c
     reports = (
         select(covers.recommendation_id, ProgressReport.title, ProgressReport.description,
@@ -166,7 +151,7 @@ def _load_batch(ids: list[int], selection: Selection) -> dict[int, _Entry]:
         if rec_id not in entries:
             continue
         holder = entries[rec_id].institutions.setdefault(
-            institution_id, _Institution(f"{_pick(lang, es, en)} ({acronym})", None))
+            institution_id, _Institution(f"{pick_name(lang, es, en)} ({acronym})", None))
         holder.reports.append(_Report(title, description or "", start, end, decided_at,
                                       kind, visibility == ReportVisibility.INTERNAL))
     return entries

@@ -22,7 +22,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import ARRAY, Integer, any_, func, literal, select
 
 from tracker import policy
-from tracker.exports import Progress, Selection
+from tracker.exports import Progress, Selection, pick_name
 from tracker.extensions import db
 from tracker.i18n import ENUM_LABELS
 from tracker.models import (
@@ -98,19 +98,13 @@ class MatrixColumn:
     value: Callable[[MatrixRow], str | date | None]
 
 
-def _pick(lang: str, es: str | None, en: str | None) -> str:
-    """Return the name in the language asked for, else in the other one."""
-    first, second = (es, en) if lang == "es" else (en, es)
-    return first or second or ""
-
-
 def _vocabularies(selection: Selection) -> list[tuple[int, str]]:
     """Return (id, name) of the active vocabularies that classify recommendations, in order."""
     query = (select(Vocabulary.id, Vocabulary.name_es, Vocabulary.name_en)
              .where(Vocabulary.applies_to_recommendations.is_(True),
                     Vocabulary.active.is_(True))
              .order_by(Vocabulary.sort_order, Vocabulary.code))
-    return [(vid, _pick(selection.locale, es, en))
+    return [(vid, pick_name(selection.locale, es, en))
             for vid, es, en in db.session.execute(query)]
 
 
@@ -173,12 +167,12 @@ class _Reference:
         lang = selection.locale
         self.lang = lang
         self.public = selection.public
-        self.mechanisms = {mid: _pick(lang, es, en) for mid, es, en in db.session.execute(
+        self.mechanisms = {mid: pick_name(lang, es, en) for mid, es, en in db.session.execute(
             select(Mechanism.id, Mechanism.name_es, Mechanism.name_en))}
-        self.countries = {cid: _pick(lang, es, en) for cid, es, en in db.session.execute(
+        self.countries = {cid: pick_name(lang, es, en) for cid, es, en in db.session.execute(
             select(Country.id, Country.name_es, Country.name_en))}
         self.institutions = {
-            iid: f"{_pick(lang, es, en)} ({acronym})"
+            iid: f"{pick_name(lang, es, en)} ({acronym})"
             for iid, es, en, acronym in db.session.execute(
                 select(Institution.id, Institution.name_es, Institution.name_en,
                        Institution.acronym))}
@@ -189,7 +183,7 @@ class _Reference:
             terms = policy.terms_visible_to(AnonymousUserMixin(), terms)
         self.terms = {}
         for tid, vid, order, es, en in db.session.execute(terms):
-            name = _pick(lang, es, en)
+            name = pick_name(lang, es, en)
             self.terms[tid] = (vid, (order, name.casefold()), name)
         self.labels = {group: {code: str(text) for code, text in ENUM_LABELS[group].items()}
                        for group in ("status", "type", "upr_position")}
@@ -272,7 +266,8 @@ def _institutions(ids: list[int], ref: _Reference) -> dict[tuple[int, Assignment
     return {key: _joined(names) for key, names in found.items()}
 
 
-def _last_assessments(ids: list[int]) -> dict[int, tuple[datetime, str]]:
+def last_assessments(ids: list[int]) -> dict[int, tuple[datetime, str]]:
+    """Return the date and rationale of each recommendation's latest assessment."""
     ranked = select(
         StatusAssessment.recommendation_id, StatusAssessment.assessed_at,
         StatusAssessment.rationale,
@@ -318,7 +313,7 @@ def _batch_rows(ids: list[int], ref: _Reference) -> dict[int, MatrixRow]:
     states = _states(ids, ref)
     terms = _terms(ids, ref)
     institutions = _institutions(ids, ref)
-    assessments = _last_assessments(ids)
+    assessments = last_assessments(ids)
     reports = _last_reports(ids, ref)
     rows = {}
     R = Recommendation

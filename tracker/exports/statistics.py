@@ -19,6 +19,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from tracker import policy
+from tracker.exports import pick_name
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import (
@@ -136,8 +137,8 @@ def status_by_mechanism(ids: Select, locale: str) -> list[StatusCounts]:
     result = []
     for key in sorted(tallied, key=lambda k: (k[1], k[2])):
         _id, _order, code, name_es, name_en, acronym_es, acronym_en = key
-        name = _pick(locale, name_es, name_en)
-        short = _pick(locale, acronym_es, acronym_en) or code
+        name = pick_name(locale, name_es, name_en)
+        short = pick_name(locale, acronym_es, acronym_en) or code
         result.append(StatusCounts(short, f"{name} ({short})" if short != name else name,
                                    tuple(tallied[key])))
     return result
@@ -167,8 +168,8 @@ def status_by_pillar(ids: Select, public: bool, locale: str) -> list[StatusCount
         .group_by(*columns, Recommendation.status))
     tallied = _tally(rows, key_len=len(columns))
     result = []
-    for key in sorted(tallied, key=lambda k: (k[1], _pick(locale, k[2], k[3]).casefold())):
-        name = _pick(locale, key[2], key[3])
+    for key in sorted(tallied, key=lambda k: (k[1], pick_name(locale, k[2], k[3]).casefold())):
+        name = pick_name(locale, key[2], key[3])
         result.append(StatusCounts(name, name, tuple(tallied[key])))
     return result
 
@@ -191,7 +192,7 @@ def status_by_institution(ids: Select, locale: str) -> list[StatusCounts]:
     tallied = _tally(rows, key_len=len(columns))
     result = []
     for key, counts in tallied.items():
-        name = _pick(locale, key[2], key[3])
+        name = pick_name(locale, key[2], key[3])
         result.append(StatusCounts(key[1], f"{name} ({key[1]})", tuple(counts)))
     # Most recommendations first: the institutions that carry the follow-up lead the table.
     return sorted(result, key=lambda row: (-row.total, row.name.casefold()))
@@ -207,11 +208,6 @@ def without_lead_institution(ids: Select) -> StatusCounts:
     counts = _tally(((None, status, n) for status, n in rows)).get((None,), [0] * len(STATUSES))
     name = _("No lead institution")
     return StatusCounts(name, name, tuple(counts))
-
-
-def _pick(locale: str, spanish: str | None, english: str | None) -> str:
-    first, second = (spanish, english) if locale == "es" else (english, spanish)
-    return first or second or ""
 
 
 # --- the period ----------------------------------------------------------------------------
