@@ -216,8 +216,8 @@ def downloadable_export(actor, job_id: int) -> ReportJob | None:
 
 def delete_export(actor, job_id: int) -> None:
     """Delete a job and the file it produced."""
-    job = db.session.get(ReportJob, job_id)
-    if job is None or find_export(actor, job_id) is None:
+    job = find_export(actor, job_id)
+    if job is None:
         raise ServiceError(_l("This export does not exist."), status=404)
     if not policy.can_delete_export(actor, job):
         raise ServiceError(_l("You may not delete this export."), status=403)

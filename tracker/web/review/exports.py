@@ -82,8 +82,6 @@ def delete_export(job_id: int):
     form = ExportForm()
     if not form.validate_on_submit():
         abort(400)
-    if export_service.find_export(current_user, job_id) is None:
-        abort(404)
     _result, error = run(export_service.delete_export, current_user, job_id)
     if error is not None:
         if error.status == 404:
