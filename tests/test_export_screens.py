@@ -333,6 +333,16 @@ def test_open_data_lists_the_public_files_by_month(client, session):
     assert response.headers["Cache-Control"] == "no-cache"
 
 
+def test_a_month_built_late_is_listed_under_the_month_it_stands_for(client, session):
+    # October's snapshot, built by hand in November (`tracker exports snapshot --month`).
+    late = _snapshot("2026-10", "status_matrix.csv", "es", created_at=utcnow())
+    november = _snapshot("2026-11", "status_matrix.csv", "es",
+                         created_at=utcnow() - timedelta(days=1))
+    page = _text(client.get("/open-data"))
+    assert (page.index("Noviembre de 2026") < page.index(f"/files/exports/{november.id}\"")
+            < page.index("Octubre de 2026") < page.index(f"/files/exports/{late.id}\""))
+
+
 def test_open_data_says_when_there_is_nothing_yet(client, session):
     page = _text(client.get("/open-data"))
     assert "Datos abiertos" in page

@@ -229,11 +229,11 @@ def delete_export(actor, job_id: int) -> None:
 
 
 def public_exports() -> list[ReportJob]:
-    """Return the finished public snapshots, newest first."""
+    """Return the finished public snapshots, the latest month first."""
     return list(db.session.scalars(
         select(ReportJob).where(ReportJob.public.is_(True), ReportJob.snapshot_key.is_not(None),
                                 ReportJob.state == JobState.DONE)
-        .order_by(ReportJob.created_at.desc(), ReportJob.id)))
+        .order_by(ReportJob.snapshot_key.desc(), ReportJob.id)))
 
 
 def queue_public_snapshot(month: date, languages: tuple[str, ...] = ("es", "en")) -> list[int]:

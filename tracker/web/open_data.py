@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from babel.dates import format_skeleton
 from flask import Blueprint, render_template
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import get_locale
 
 from tracker.i18n import current_language
 from tracker.models import ReportJob
@@ -32,14 +33,15 @@ class Month:
 
 
 def _months(jobs: list[ReportJob]) -> list[Month]:
-    """Group the files by the month they were taken in, keeping the service's order."""
+    """Group the files by the month they stand for, keeping the service's order."""
     months: dict[str, Month] = {}
     lang = current_language()
     for job in jobs:
-        taken = to_user_timezone(job.created_at)
-        key = f"{taken:%Y-%m}"
+        # The month the snapshot stands for ("2026-11:…"), whenever it was built.
+        key = job.snapshot_key[:7]
         if key not in months:
-            heading = format_skeleton("yMMMM", taken, locale=get_locale())
+            heading = format_skeleton("yMMMM", date.fromisoformat(f"{key}-01"),
+                                      locale=get_locale())
             months[key] = Month(key, heading[:1].upper() + heading[1:])
         kind = export_service.export_type_of(job)
         offers = months[key].offers
