@@ -316,14 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{MEMORY_TARGET_MB} MB at 270,000 recommendations on PostgreSQL)")
         log(export_table(results))
     finally:
-        if app is not None:
-            from tracker.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if database is not None:
-            database.drop()
+        run.release(app, database)
     return 0
 
 

@@ -104,13 +104,7 @@ def time_import(upr_file: Path, url: str | None, *, keep: bool = False, profile:
             return ImportFigures(result.rows, result.records, result.summary(), seconds,
                                  again_seconds, again.summary(), events)
     finally:
-        if app is not None:
-            from tracker.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        database.drop()
+        run.release(app, database)
         run.SCHEMA = previous
 
 

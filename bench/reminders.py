@@ -34,7 +34,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 import dataset  # noqa: E402
 from measure import QueryCounter, table, time_call  # noqa: E402
-from run import Database, Operation, make_app  # noqa: E402
+from run import Database, Operation, make_app, release  # noqa: E402
 from sqlalchemy import create_engine, delete, event, func, insert, select, text  # noqa: E402
 
 from tracker.extensions import db  # noqa: E402
@@ -372,11 +372,7 @@ def time_reminders(url: str | None = None, sizes: tuple[int, ...] = SIZES, keep:
                 log(f"  {kind}, {size:,} assignments: {done.messages} messages in "
                     f"{done.seconds:.2f} s, {done.statements} statements")
     finally:
-        if app is not None:
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        database.drop()
+        release(app, database)
         callers_celery.set_default()
         callers_celery.set_current()
     return _rows(figures, log)
