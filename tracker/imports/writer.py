@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, update
@@ -91,12 +92,14 @@ class BatchWriter:
     """Write records batch by batch, deduplicating against what is stored."""
 
     def __init__(self, result: ImportResult, publish: bool, *, state: str | None = None,
-                 keep_other_states: bool = False, overwrite_curated: bool = False) -> None:
+                 keep_other_states: bool = False,
+                 overwrite_curated: bool | Collection[int] = False) -> None:
         self.result = result
         self.publish = publish
         # The tracker's State (alpha-2); None keeps the records of every State.
         self.state = None if keep_other_states else state
-        # Replace the values the office curated by hand (each reported as a conflict).
+        # Replace the values the office curated by hand (each reported as a conflict):
+        # everywhere, or only on these rows of the file (chosen conflict by conflict).
         self.overwrite_curated = overwrite_curated
         self.mechanisms = MechanismLookup()
         self.countries = CountryLookup()
@@ -431,25 +434,27 @@ class BatchWriter:
         file's values go through, and the fields lose their curated mark.
         """
         curated = set(rec.curated_fields)
+        overwrite = (self.overwrite_curated if isinstance(self.overwrite_curated, bool)
+                     else row in self.overwrite_curated)
         found: list[Conflict] = []
         for name in [name for name in values if name in curated
                      or (name == "mechanism_id" and "document_id" in curated)]:
             if name != "mechanism_id":  # it follows the document, reported with it
                 found.append(Conflict(name, self._shown(name, values[name]),
                                       self._shown(name, getattr(rec, name)),
-                                      self.overwrite_curated))
-            if not self.overwrite_curated:
+                                      overwrite))
+            if not overwrite:
                 del values[name]
         links = {"terms": terms, "recommending_states": states}
         for name, (current, wanted) in links.items():
             if name in curated and wanted != current:
                 found.append(Conflict(name, self._shown(name, wanted),
-                                      self._shown(name, current), self.overwrite_curated))
-                if not self.overwrite_curated:
+                                      self._shown(name, current), overwrite))
+                if not overwrite:
                     links[name] = (current, current)
         if found:
             self.result.conflicts[row] = found
-            if self.overwrite_curated:
+            if overwrite:
                 values["curated_fields"] = sorted(curated - {c.field for c in found})
         return links["terms"][1], links["recommending_states"][1]
 

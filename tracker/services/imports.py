@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
 
 from flask import current_app
@@ -33,14 +33,14 @@ def import_records(
     on_progress: Callable[[ImportResult], None] | None = None,
     batch_size: int | None = None,
     keep_other_states: bool = False,
-    overwrite_curated: bool = False,
+    overwrite_curated: bool | Collection[int] = False,
 ) -> ImportResult:
     """Create or update recommendations from records; flush (a dry run leaves nothing).
 
     Records that concern only other States than the tracker's (``STATE``) are counted as
     not for this State and left out, unless ``keep_other_states``. Fields the office
     curated keep its value, the file's being reported as a conflict, unless
-    ``overwrite_curated``.
+    ``overwrite_curated`` (True, or the rows of the file whose values replace the office's).
     """
     result = ImportResult(dry_run=dry_run)
     db.session.flush()  # what the caller changed is written before the import reads
