@@ -32,6 +32,7 @@ from tracker.models import (
     OfficeAction,
     ProgressReport,
     Recommendation,
+    RecommendationText,
     ReportTransition,
     Role,
     StatusAssessment,
@@ -217,12 +218,12 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
     src_doc, new_doc = doc.alias("src_doc"), doc.alias("new_doc")
     is_upr = mechanism_id == db.session.scalar(select(Mechanism.id).where(Mechanism.code == "UPR"))
     columns = ["document_id", "mechanism_id", "paragraph", "reference", "text", "language",
-               "translation", "type", "upr_position", "follow_up", "follow_up_due",
+               "type", "upr_position", "follow_up", "follow_up_due",
                "is_published", "status", "status_assessed_at", "created_at", "updated_at",
                "version"]
     source = (
         select(new_doc.c.id, literal(mechanism_id), rec.c.paragraph, rec.c.reference + suffix,
-               rec.c.text, rec.c.language, rec.c.translation, rec.c.type,
+               rec.c.text, rec.c.language, rec.c.type,
                rec.c.upr_position if is_upr else null(), rec.c.follow_up, rec.c.follow_up_due,
                rec.c.is_published, rec.c.status, rec.c.status_assessed_at, _ts(stamp),
                _ts(stamp), literal(1))
@@ -231,6 +232,14 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
         .where(rec.c.id <= base_max).order_by(rec.c.id).limit(wanted))
     db.session.execute(insert(rec).from_select(columns, source))
     src, new = rec.alias("src"), rec.alias("new")
+    text = RecommendationText.__table__
+    # Every language version too; an annotation id is UHRI's, unique: the copies have none.
+    db.session.execute(insert(text).from_select(
+        ["recommendation_id", "language", "text", "source", "updated_at"],
+        select(new.c.id, text.c.language, text.c.text, text.c.source, _ts(stamp))
+        .select_from(text.join(src, src.c.id == text.c.recommendation_id)
+                     .join(new, new.c.reference == src.c.reference + suffix))
+        .where(src.c.id <= base_max)))
     for table, column in ((recommendation_term, "term_id"), (recommendation_state, "country_id")):
         db.session.execute(insert(table).from_select(
             ["recommendation_id", column],

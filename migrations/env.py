@@ -44,9 +44,19 @@ def run_migrations_online():
     args.setdefault("render_item", render_item)
     args.setdefault("compare_type", True)
     with migrate_ext.db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **args)
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite changes a column by rebuilding the table (copy, drop, rename): with foreign
+        # keys on, dropping the old table would delete every row that cascades from it. The
+        # pragma only takes effect outside a transaction, so it goes to the driver directly.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, **args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
+from sqlalchemy import select
+
 from tracker.extensions import db
 from tracker.models import (
     Document,
@@ -15,6 +17,7 @@ from tracker.models import (
     OfficeAction,
     OfficeActionKind,
     Recommendation,
+    RecommendationText,
     RecommendationType,
     Role,
     Term,
@@ -72,7 +75,9 @@ def document(symbol: str | None = None, mechanism_code: str = "CEDAW", **kw) -> 
     return doc
 
 
-def recommendation(doc: Document | None = None, **kw) -> Recommendation:
+def recommendation(doc: Document | None = None, *, versions: dict[str, str] | None = None,
+                   **kw) -> Recommendation:
+    """A recommendation; ``versions`` gives its text in other languages ({"es": ...})."""
     doc = doc or document()
     n = next(_seq)
     paragraph = kw.pop("paragraph", str(n))
@@ -88,6 +93,8 @@ def recommendation(doc: Document | None = None, **kw) -> Recommendation:
         status=kw.pop("status", ImplementationStatus.NO_INFORMATION),
         **kw,
     )
+    for language, text in (versions or {}).items():
+        rec.set_text(language, text)
     db.session.add(rec)
     db.session.flush()
     return rec
@@ -274,3 +281,15 @@ def notification(recipient: User, **kw):
     db.session.add(note)
     db.session.flush()
     return note
+
+
+def by_annotation(annotation_id: str) -> Recommendation | None:
+    """The recommendation one of whose language versions has this UHRI annotation id."""
+    return db.session.scalar(select(Recommendation).join(Recommendation.texts).where(
+        RecommendationText.annotation_id == annotation_id))
+
+
+def annotation_of(rec: Recommendation, language: str | None = None) -> str | None:
+    """The UHRI annotation id of a recommendation's text in a language (the original's)."""
+    version = rec.text_in(language or rec.language)
+    return version.annotation_id if version else None

@@ -203,7 +203,7 @@ def _form(**changes) -> dict:
         "reference": "",
         "text": "El Estado debe adoptar medidas para proteger a las defensoras.",
         "language": "es",
-        "translation": "",
+        "text_en": "",
         "type": "recommendation",
         "upr_position": "",
     }

@@ -72,7 +72,7 @@ def test_demo_loads_the_honduras_recommendations_and_the_committee_grades(sessio
     }
     # ¶17 is the workbook's Spanish paragraph, matched rather than duplicated.
     seventeen = _ccpr(session, "17")
-    assert seventeen.language == "es" and seventeen.uhri_annotation_id
+    assert seventeen.language == "es" and factories.annotation_of(seventeen)
     assert seventeen.status == ImplementationStatus.NOT_STARTED
     assert seventeen.status_assessed_at == datetime(2020, 11, 6, tzinfo=UTC)
     assert "(b), (c) and (e) — C (Information/action not satisfactory)" in (

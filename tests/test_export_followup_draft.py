@@ -123,14 +123,14 @@ def test_text_in_the_requesters_language_when_translated(_db):
     doc = f.document()
     translated = f.recommendation(doc, paragraph="1", language="en",
                                   text="The State should ratify the Protocol.",
-                                  translation="El Estado debería ratificar el Protocolo.")
+                                  versions={"es": "El Estado debería ratificar el Protocolo."})
     f.recommendation(doc, paragraph="2", language="en", text="Train the police.")
     _built, spanish, _calls = build(document=doc, locale="es")
     first, second = under(spanish, "Párrafo 1"), under(spanish, "Párrafo 2")
-    assert ("Quote", translated.translation) in first
-    assert ("Normal", "Traducción; el texto original está en inglés.") in first
+    assert ("Quote", translated.text_in("es").text) in first
+    assert ("Normal", "Versión en español; el texto original está en inglés.") in first
     assert ("Quote", "Train the police.") in second
-    assert ("Normal", "Texto original en inglés; no hay traducción al español.") in second
+    assert ("Normal", "Texto original en inglés; no hay versión en español.") in second
     _built, english, _calls = build(document=doc, locale="en")
     assert ("Quote", translated.text) in under(english, "Paragraph 1")
     assert ("Normal", "Original text (English).") in under(english, "Paragraph 1")

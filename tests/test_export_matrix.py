@@ -132,7 +132,7 @@ def world(session) -> World:
 
 SPANISH_HEADER_START = ["Referencia", "Mecanismo", "Documento", "Fecha del documento", "Párrafo",
                         "Tipo", "Posición del Estado", "Estados recomendantes", "Texto",
-                        "Idioma del texto", "Traducción"]
+                        "Idioma del texto", "Texto en español", "Texto en inglés"]
 SPANISH_HEADER_END = ["Instituciones responsables principales", "Instituciones de apoyo",
                       "Estado de cumplimiento", "Fecha de la valoración",
                       "Justificación de la valoración", "Último informe de avance aprobado",
@@ -140,7 +140,7 @@ SPANISH_HEADER_END = ["Instituciones responsables principales", "Instituciones d
                       "Página pública"]
 ENGLISH_HEADER_START = ["Reference", "Mechanism", "Document", "Document date", "Paragraph",
                         "Type", "Position of the State", "Recommending States", "Text",
-                        "Language of the text", "Translation"]
+                        "Language of the text", "Text in Spanish", "Text in English"]
 ENGLISH_HEADER_END = ["Lead institutions", "Supporting institutions", "Implementation status",
                       "Assessed on", "Rationale of the assessment",
                       "Last approved progress report", "Institution of the report",
@@ -157,10 +157,10 @@ def test_spanish_workbook_has_one_row_per_recommendation_with_its_follow_up(worl
     assert book.sheetnames == ["Matriz de estado", "Acerca de"]
     data = book["Matriz de estado"]
     header = [cell.value for cell in data[1]]
-    assert header[:11] == SPANISH_HEADER_START
+    assert header[:12] == SPANISH_HEADER_START
     assert header[-9:] == SPANISH_HEADER_END
     # One column per vocabulary that classifies recommendations, between text and institutions.
-    assert header[11:-9] == ["Temas de derechos humanos", "Personas afectadas",
+    assert header[12:-9] == ["Temas de derechos humanos", "Personas afectadas",
                              "Objetivos de Desarrollo Sostenible"]
     rows = sheet_rows(data)
     assert [r["Párrafo"] for r in rows] == ["9", "10", "11"]
@@ -174,6 +174,9 @@ def test_spanish_workbook_has_one_row_per_recommendation_with_its_follow_up(worl
     assert first["Posición del Estado"] == "Aceptada"
     assert first["Estados recomendantes"] == "España; México"
     assert first["Idioma del texto"] == "Inglés"
+    # Each language version in its own column: this one exists in English only.
+    assert first["Texto en inglés"] == first["Texto"]
+    assert first["Texto en español"] is None
     assert first["Temas de derechos humanos"] == "Discriminación contra la mujer"
     assert first["Instituciones responsables principales"] == (
         "Secretaría de Derechos Humanos (MTX-SEDH)")
@@ -201,7 +204,7 @@ def test_english_workbook_speaks_english(world):
     book = workbook(out.data)
     assert book.sheetnames == ["Status matrix", "About"]
     header = [cell.value for cell in book["Status matrix"][1]]
-    assert header[:11] == ENGLISH_HEADER_START
+    assert header[:12] == ENGLISH_HEADER_START
     assert header[-9:] == ENGLISH_HEADER_END
     first = sheet_rows(book["Status matrix"])[0]
     assert first["Mechanism"] == "Committee on the Elimination of Discrimination against Women"
@@ -303,7 +306,7 @@ def test_csv_has_a_bom_the_same_columns_and_iso_dates(world):
     assert out.built.filename == "matriz-de-estado-2026-11-30.csv"
     assert out.data.startswith(BOM)
     header, rows = csv_rows(out.data)
-    assert header[:11] == SPANISH_HEADER_START and header[-9:] == SPANISH_HEADER_END
+    assert header[:12] == SPANISH_HEADER_START and header[-9:] == SPANISH_HEADER_END
     assert len(rows) == out.built.rows == 3
     first = rows[0]
     assert first["Fecha del documento"] == "2016-11-25"
@@ -316,7 +319,7 @@ def test_csv_has_a_bom_the_same_columns_and_iso_dates(world):
 
 def test_formula_like_text_stays_text(world):
     world.second.text = '=HYPERLINK("http://evil.example","click")'
-    world.first.translation = "@SUM(1+1)"
+    world.first.set_text("es", "@SUM(1+1)")
     db.session.flush()
     chosen = selection(ReviewFilters(document_id=world.doc.id))
 
@@ -326,7 +329,7 @@ def test_formula_like_text_stays_text(world):
     assert cell.data_type == "s"
     _header, rows = csv_rows(build(build_status_matrix_csv, chosen).data)
     assert rows[1]["Texto"] == '\'=HYPERLINK("http://evil.example","click")'
-    assert rows[0]["Traducción"] == "'@SUM(1+1)"
+    assert rows[0]["Texto en español"] == "'@SUM(1+1)"
     assert rows[0]["Texto"] == "Adopt a comprehensive law on violence against women."
 
 
@@ -349,7 +352,7 @@ def test_empty_selection_gives_headers_and_says_so(session):
     book = workbook(out.data)
     data = book["Status matrix"]
     assert data.max_row == 1
-    assert [cell.value for cell in data[1]][:11] == ENGLISH_HEADER_START
+    assert [cell.value for cell in data[1]][:12] == ENGLISH_HEADER_START
     about = [row for row in book["About"].iter_rows(values_only=True) if row[0]]
     assert ("Recommendations", 0) in about
     assert ("No recommendation matches this selection.", None) in about
@@ -357,7 +360,7 @@ def test_empty_selection_gives_headers_and_says_so(session):
 
     csv_out = build(build_status_matrix_csv, chosen)
     header, rows = csv_rows(csv_out.data)
-    assert header[:11] == ENGLISH_HEADER_START and rows == []
+    assert header[:12] == ENGLISH_HEADER_START and rows == []
     assert csv_out.built.rows == 0
 
 

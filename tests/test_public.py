@@ -56,7 +56,7 @@ def catalogue(session):
         "R-EDU": f.recommendation(
             cedaw, reference="R-EDU", status=S.IMPLEMENTED,
             text="Guarantee the access of girls to secondary education.",
-            translation="Garantizar el acceso de las niñas a la educación secundaria.",
+            versions={"es": "Garantizar el acceso de las niñas a la educación secundaria."},
         ),
         "R-CONCERN": f.recommendation(
             cedaw, reference="R-CONCERN", status=S.IN_PROGRESS, type=RecommendationType.CONCERN,
@@ -343,7 +343,7 @@ def detailed(session):
     rec = f.recommendation(
         doc, reference="A/HRC/46/12 ¶74.3", paragraph="74.3",
         text="Strengthen the protection of human rights defenders.",
-        translation="Fortalecer la protección de las personas defensoras.",
+        versions={"es": "Fortalecer la protección de las personas defensoras."},
         upr_position="supported", follow_up=True, follow_up_due=date(2024, 5, 1),
     )
     rec.recommending_states.extend([f.country("DE"), f.country("NL")])

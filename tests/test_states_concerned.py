@@ -87,7 +87,7 @@ def test_uhri_json_reads_codes_and_starred_names(session):
     assert (result.created, result.not_for_state, result.rows) == (2, 1, 3)
     assert _concerned(session, paragraph="20") == {"HN"}
     assert _concerned(session, paragraph="22") == {"HN", "GT"}
-    assert not _exists(session, uhri_annotation_id="a2")
+    assert factories.by_annotation("a2") is None
 
 
 def test_uhri_json_sample_file_is_all_for_honduras(session):

@@ -106,6 +106,12 @@ ENUM_LABELS = {
         "early_warning": _l("Early warning / emergency response"),
     },
     "source": {"office": _l("Office"), "mechanism": _l("Mechanism")},
+    "text_source": {
+        "uhri": _l("Universal Human Rights Index"),
+        "upr_info": _l("UPR Info database"),
+        "file": _l("Imported file"),
+        "staff": _l("Typed by office staff"),
+    },
     "notification_kind": {
         "reminder_digest": _l("Reminder digest"),
         "escalation": _l("Escalation digest"),

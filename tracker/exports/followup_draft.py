@@ -41,6 +41,7 @@ from tracker.models import (
     Mechanism,
     ProgressReport,
     Recommendation,
+    RecommendationText,
     ReportState,
     ReportVisibility,
 )
@@ -84,6 +85,7 @@ class _Entry:
     reference: str
     text: str
     language: str
+    # The version in the draft's language, when the original is in another.
     translation: str | None
     upr_position: str | None
     status: ImplementationStatus
@@ -100,16 +102,18 @@ def _document_line(symbol: str, title: str | None, day: date | None) -> str:
 
 def _load_batch(ids: list[int], selection: Selection) -> dict[int, _Entry]:
     """Load one batch with five queries, whatever the recommendations hold."""
-    lang, R = selection.locale, Recommendation
+    lang, R, T = selection.locale, Recommendation, RecommendationText
     entries = {
         row.id: _Entry(row.document_id, _document_line(row.symbol, row.title, row.date),
                        row.paragraph, row.reference, row.text, row.language, row.translation,
                        row.upr_position, row.status)
         for row in db.session.execute(
             select(R.id, R.document_id, R.paragraph, R.reference, R.text, R.language,
-                   R.translation, R.upr_position, R.status, Document.symbol, Document.title,
-                   Document.date)
-            .join(Document, Document.id == R.document_id).where(R.id.in_(ids)))
+                   T.text.label("translation"), R.upr_position, R.status, Document.symbol,
+                   Document.title, Document.date)
+            .join(Document, Document.id == R.document_id)
+            .outerjoin(T, (T.recommendation_id == R.id) & (T.language == lang))
+            .where(R.id.in_(ids)))
     }
     link = recommendation_state.c
     for rec_id, es, en in db.session.execute(
@@ -229,9 +233,10 @@ class _Draft:
         if entry.language == self.lang:
             return entry.text, _("Original text (%(language)s).", language=original)
         if entry.translation and entry.translation.strip():
-            return entry.translation, _("Translation; the original text is in %(language)s.",
-                                        language=original)
-        return entry.text, _("Original text in %(language)s; there is no translation into "
+            return entry.translation, _("Version in %(requested)s; the original text is in "
+                                        "%(language)s.", language=original,
+                                        requested=_language_name(self.lang, self.lang))
+        return entry.text, _("Original text in %(language)s; there is no version in "
                              "%(requested)s.", language=original,
                              requested=_language_name(self.lang, self.lang))
 

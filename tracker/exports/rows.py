@@ -34,6 +34,7 @@ from tracker.models import (
     Mechanism,
     ProgressReport,
     Recommendation,
+    RecommendationText,
     ReportState,
     StatusAssessment,
     Term,
@@ -74,7 +75,8 @@ class MatrixRow:
     recommending_states: str
     text: str
     language: str
-    translation: str
+    # The text in each of the tracker's languages, where it has a version in it.
+    versions: dict[str, str]
     # Term names ('; '-joined) by vocabulary id; see matrix_columns().
     terms: dict[int, str]
     lead_institutions: str
@@ -122,7 +124,8 @@ def matrix_columns(selection: Selection) -> list[MatrixColumn]:
         MatrixColumn(_("Recommending States"), W, 30, lambda r: r.recommending_states),
         MatrixColumn(_("Text"), W, 80, lambda r: r.text),
         MatrixColumn(_("Language of the text"), T, 12, lambda r: r.language),
-        MatrixColumn(_("Translation"), W, 60, lambda r: r.translation),
+        MatrixColumn(_("Text in Spanish"), W, 60, lambda r: r.versions.get("es", "")),
+        MatrixColumn(_("Text in English"), W, 60, lambda r: r.versions.get("en", "")),
     ]
     for vocabulary_id, name in _vocabularies(selection):
         columns.append(MatrixColumn(name, W, 40,
@@ -242,6 +245,17 @@ def _states(ids: list[int], ref: _Reference) -> dict[int, str]:
     return {rec_id: _joined(names) for rec_id, names in found.items()}
 
 
+def _versions(ids: list[int]) -> dict[int, dict[str, str]]:
+    """The Spanish and English versions of each recommendation's text."""
+    found: dict[int, dict[str, str]] = {}
+    T = RecommendationText
+    for rec_id, language, text in db.session.execute(
+            select(T.recommendation_id, T.language, T.text)
+            .where(_among(T.recommendation_id, ids), T.language.in_(("es", "en")))):
+        found.setdefault(rec_id, {})[language] = text
+    return found
+
+
 def _terms(ids: list[int], ref: _Reference) -> dict[int, dict[int, str]]:
     found: dict[int, dict[int, list]] = {}
     for rec_id, term_id in db.session.execute(
@@ -315,12 +329,13 @@ def _batch_rows(ids: list[int], ref: _Reference) -> dict[int, MatrixRow]:
     institutions = _institutions(ids, ref)
     assessments = last_assessments(ids)
     reports = _last_reports(ids, ref)
+    versions = _versions(ids)
     rows = {}
     R = Recommendation
     for (rec_id, reference, mechanism_id, paragraph, rec_type, position, text, language,
-         translation, status, symbol, doc_date) in db.session.execute(
+         status, symbol, doc_date) in db.session.execute(
             select(R.id, R.reference, R.mechanism_id, R.paragraph, R.type, R.upr_position,
-                   R.text, R.language, R.translation, R.status, Document.symbol, Document.date)
+                   R.text, R.language, R.status, Document.symbol, Document.date)
             .join(Document, Document.id == R.document_id)
             .where(_among(R.id, ids))):
         assessed_at, rationale = assessments.get(rec_id, (None, ""))
@@ -330,7 +345,7 @@ def _batch_rows(ids: list[int], ref: _Reference) -> dict[int, MatrixRow]:
             document=symbol, document_date=doc_date, paragraph=paragraph or "",
             type=ref.label("type", rec_type), upr_position=ref.label("upr_position", position),
             recommending_states=states.get(rec_id, ""), text=text,
-            language=ref.language(language), translation=translation or "",
+            language=ref.language(language), versions=versions.get(rec_id, {}),
             terms=terms.get(rec_id, {}),
             lead_institutions=institutions.get((rec_id, AssignmentRole.LEAD), ""),
             support_institutions=institutions.get((rec_id, AssignmentRole.SUPPORT), ""),

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from tracker.models import RecommendationType, UprPosition
+from tracker.models import RecommendationType, TextSource, UprPosition
 
 
 class ImportFileError(Exception):
@@ -69,6 +69,8 @@ class RecommendationRecord:
     affected_persons: list[str] = field(default_factory=list)
     sdgs: list[str] = field(default_factory=list)
     annotation_id: str | None = None
+    # Which kind of source the text comes from (kept with the language version).
+    text_source: TextSource = TextSource.FILE
     # The State(s) the record is addressed to, as the file names them (empty: not said).
     countries_concerned: list[str] = field(default_factory=list)
     # Set by a reader that knows the row is fine but doubtful (e.g. an unknown position).

@@ -36,6 +36,7 @@ from tracker.imports.records import (
     trailing_states,
     upr_cycle_for_session,
 )
+from tracker.models import TextSource
 
 # Header spelling is OHCHR's own ("Reccomending").
 COLUMNS = (
@@ -184,6 +185,7 @@ def uhri_record(row: dict, name: str, number: int,
         affected_persons=split_list(row.get(layout.affected_persons)),
         sdgs=split_list(row.get(layout.sdgs)),
         annotation_id=single(row.get(layout.annotation_id)) or None,
+        text_source=TextSource.UHRI,
         countries_concerned=strip_stars(countries) if layout.starred_countries else countries,
     )
     if cleaned:

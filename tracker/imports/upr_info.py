@@ -29,7 +29,7 @@ from tracker.imports.records import (
     source_name,
     upr_cycle_for_session,
 )
-from tracker.models import UprPosition
+from tracker.models import TextSource, UprPosition
 
 REQUIRED = ("To", "Text", "From", "Response", "Issue", "Session")
 COLUMNS = ("To", "To-Rgrp", "To-Org", "Text", "From", "From-Rgrp", "From-Org", "Response",
@@ -172,6 +172,7 @@ def _add_row(block, errors, row: dict, name: str, number: int) -> None:
             upr_cycle=upr_cycle_for_session(session),
             text=text,
             language="en",
+            text_source=TextSource.UPR_INFO,
             countries_concerned=[under_review],
         )
         block[text] = (record, set())

@@ -35,8 +35,10 @@ from tracker.models.recommendation import (
     Document,
     ImplementationStatus,
     Recommendation,
+    RecommendationText,
     RecommendationType,
     StatusAssessment,
+    TextSource,
     UprPosition,
 )
 from tracker.models.reference import (
@@ -88,6 +90,8 @@ __all__ = [
     "Role",
     "new_session_token",
     "StatusAssessment",
+    "RecommendationText",
+    "TextSource",
     "StoredFile",
     "StoredFileChunk",
     "Term",

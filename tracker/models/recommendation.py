@@ -15,8 +15,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
+    inspect,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.extensions import db
 from tracker.models.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
@@ -130,8 +132,9 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
     paragraph: Mapped[str | None] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(200), unique=True)
     text: Mapped[str] = mapped_column(Text)
+    # The original: the text as the mechanism adopted it (the first version the tracker
+    # received), kept beside its version in ``texts`` so that lists and exports read one row.
     language: Mapped[str] = mapped_column(String(8), default="en")
-    translation: Mapped[str | None] = mapped_column(Text)
     type: Mapped[RecommendationType] = mapped_column(
         enum_column(RecommendationType, "type"), default=RecommendationType.RECOMMENDATION
     )
@@ -140,7 +143,6 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
     )
     follow_up: Mapped[bool] = mapped_column(default=False)
     follow_up_due: Mapped[date | None]
-    uhri_annotation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_published: Mapped[bool] = mapped_column(default=False)
     status: Mapped[ImplementationStatus] = mapped_column(
         enum_column(ImplementationStatus, "status"),
@@ -160,6 +162,12 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
         secondary=recommendation_concerned_state, order_by="Country.name_en"
     )
     terms: Mapped[list[Term]] = relationship(secondary=recommendation_term)
+    # Every language version, the original's included; loaded with the recommendation
+    # (one query per page of them), since every page shows the reader's version.
+    texts: Mapped[list[RecommendationText]] = relationship(
+        back_populates="recommendation", order_by="RecommendationText.language",
+        cascade="all, delete-orphan", lazy="selectin",
+    )
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="recommendation", order_by="Assignment.role, Assignment.id"
     )
@@ -170,6 +178,73 @@ class Recommendation(TimestampMixin, VersionedMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Recommendation {self.reference}>"
+
+    def text_in(self, language: str) -> RecommendationText | None:
+        """Return the version in a language, if the tracker holds one."""
+        return next((t for t in self.texts if t.language == language), None)
+
+    def shown_text(self, language: str) -> tuple[str, str]:
+        """Return (text, its language): the reader's version if there is one, else the original."""
+        version = self.text_in(language)
+        if version is not None and version.text:
+            return version.text, version.language
+        return self.text, self.language
+
+    def set_text(self, language: str, text: str) -> RecommendationText:
+        """Type the version in a language (staff); the original's also updates ``text``."""
+        version = self.text_in(language)
+        if version is None:
+            version = RecommendationText(language=language)
+            self.texts.append(version)
+        if version.text != text:
+            version.text, version.source = text, TextSource.STAFF
+            version.source_file = version.source_row = None
+        if language == self.language:
+            self.text = text
+        return version
+
+    def keep_original_version(self) -> None:
+        """Give ``text`` its version row in ``language``, or bring that row up to date."""
+        version = self.text_in(self.language)
+        if version is None or version.text != self.text:
+            self.set_text(self.language, self.text)
+
+
+class TextSource(enum.StrEnum):
+    """Where a language version of a recommendation came from."""
+
+    UHRI = "uhri"  # the Universal Human Rights Index, with its annotation id
+    UPR_INFO = "upr_info"
+    FILE = "file"  # the tracker's own CSV, or a file whose origin is not known
+    STAFF = "staff"  # typed or corrected on the web
+
+
+class RecommendationText(db.Model):
+    """A recommendation's text in one language: the UN publishes each in several."""
+
+    __tablename__ = "recommendation_text"
+    __table_args__ = (UniqueConstraint("recommendation_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE")
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[TextSource] = mapped_column(
+        enum_column(TextSource, "text_source"), default=TextSource.FILE
+    )
+    # UHRI gives each language version of a paragraph an annotation id of its own.
+    annotation_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The file and row it was read from (a UPR Info row, a tracker CSV row); none if typed.
+    source_file: Mapped[str | None] = mapped_column(String(255))
+    source_row: Mapped[int | None]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    recommendation: Mapped[Recommendation] = relationship(back_populates="texts")
+
+    def __repr__(self) -> str:
+        return f"<RecommendationText {self.recommendation_id} {self.language}>"
 
 
 class Assignment(TimestampMixin, VersionedMixin, db.Model):
@@ -254,3 +329,15 @@ class StatusAssessment(db.Model):
     recommendation: Mapped[Recommendation] = relationship(back_populates="assessments")
     assessed_by = relationship("User")
     reports = relationship("ProgressReport", secondary=assessment_report)
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_original_versions(session: Session, _context, _instances) -> None:
+    """Whatever code sets a recommendation's text, its original version row follows."""
+    for obj in (*session.new, *session.dirty):
+        if not isinstance(obj, Recommendation) or obj.text is None:
+            continue
+        state = inspect(obj)
+        if obj in session.new or any(state.attrs[name].history.has_changes()
+                                     for name in ("text", "language")):
+            obj.keep_original_version()

@@ -54,7 +54,8 @@ class RecommendationInput:
     reference: str | None = None
     text: str = ""
     language: str = "en"
-    translation: str | None = None
+    # The text in other languages ({"es": ...}); an empty one removes that version.
+    versions: dict[str, str | None] = field(default_factory=dict)
     type: RecommendationType | str = RecommendationType.RECOMMENDATION
     upr_position: UprPosition | str | None = None
     state_ids: list[int] = field(default_factory=list)
@@ -232,9 +233,7 @@ def _apply_recommendation(rec: Recommendation, data: RecommendationInput) -> Non
     rec.mechanism_id = doc.mechanism_id
     rec.paragraph = paragraph
     rec.reference = reference
-    rec.text = _text(data.text, "text", required=True)
-    rec.language = language
-    rec.translation = _text(data.translation, "translation")
+    _apply_texts(rec, language, _text(data.text, "text", required=True), data.versions)
     rec.type = _enum(RecommendationType, data.type, "type")
     rec.upr_position = (_enum(UprPosition, data.upr_position, "upr_position")
                         if data.upr_position else None)
@@ -242,14 +241,39 @@ def _apply_recommendation(rec: Recommendation, data: RecommendationInput) -> Non
     rec.follow_up_due = data.follow_up_due if data.follow_up else None
 
 
+def _apply_texts(rec: Recommendation, language: str, text: str,
+                 versions: dict[str, str | None]) -> None:
+    """Set the original text and the versions in other languages typed beside it."""
+    previous = rec.language if rec.id is not None else None
+    rec.language = language
+    if previous and previous != language and not (versions.get(previous) or "").strip():
+        # The original was filed under the wrong language: its version moves, not stays.
+        stale = rec.text_in(previous)
+        if stale is not None:
+            rec.texts.remove(stale)
+    rec.set_text(language, text)
+    for code, typed in versions.items():
+        if code == language:
+            continue  # the original is the text above
+        if not LANGUAGE_CODE.match(code):
+            raise ServiceError(_l("Choose the language of the text."), field="language")
+        value = _text(typed, f"text_{code}")
+        found = rec.text_in(code)
+        if value:
+            rec.set_text(code, value)
+        elif found is not None:
+            rec.texts.remove(found)
+
+
 # What staff may change by hand that an import would also write, under the names the
 # import reports them by; the document stands for the mechanism too, which follows it.
-CURATED_COLUMNS = ("text", "translation", "language", "type", "upr_position", "paragraph",
-                   "document")
+CURATED_COLUMNS = ("text", "language", "type", "upr_position", "paragraph", "document")
 
 
 def _curated_values(rec: Recommendation) -> dict:
     values = {name: getattr(rec, name) for name in CURATED_COLUMNS}
+    values.update({f"text_{version.language}": version.text for version in rec.texts
+                   if version.language != rec.language})
     values["terms"] = {t.id for t in rec.terms}
     values["recommending_states"] = {c.id for c in rec.recommending_states}
     return values
@@ -258,8 +282,11 @@ def _curated_values(rec: Recommendation) -> dict:
 def _mark_curated(rec: Recommendation, before: dict | None) -> None:
     """Add to the curated fields those the edit changed (all it filled, for a new one)."""
     after = _curated_values(rec)
+    if before is not None:
+        after.update({name: None for name in before if name not in after})
     changed = {name for name, value in after.items()
-               if (value != before[name] if before is not None else value not in (None, set()))}
+               if (value != before.get(name) if before is not None
+                   else value not in (None, set()))}
     changed = {"document_id" if name == "document" else name for name in changed}
     if not changed <= set(rec.curated_fields or ()):
         rec.curated_fields = sorted(set(rec.curated_fields or ()) | changed)

@@ -48,15 +48,21 @@ def web_url(value: str | None) -> str | None:
     return value.strip() if scheme in ("http", "https") else None
 
 
-def language_name(code: str | None, in_language: str | None = None) -> str:
-    """Name a language in the user's language (or in in_language), from the CLDR data."""
+def language_name(code: str | None, in_language: str | None = None, *,
+                  in_sentence: bool = False) -> str:
+    """Name a language in the user's language (or in in_language), from the CLDR data.
+
+    Capitalised as a label; ``in_sentence`` keeps the language's own case ("en español").
+    """
     if not code:
         return ""
     try:
         name = Locale.parse(code).get_display_name(in_language or current_language())
     except (ValueError, UnknownLocaleError):
         return code
-    return name[:1].upper() + name[1:] if name else code
+    if not name:
+        return code
+    return name if in_sentence else name[:1].upper() + name[1:]
 
 
 def has_endpoint(name: str) -> bool:

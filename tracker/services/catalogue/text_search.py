@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, select
 
 from tracker.extensions import db
-from tracker.models import Recommendation
+from tracker.models import Recommendation, RecommendationText
 
 # A letter typed in the search box also matches its accented and upper-case forms.
 _LETTER_VARIANTS = {
@@ -71,13 +71,16 @@ def _like_skeleton(q: str) -> str:
     return "%" + "%".join(words) + "%"
 
 
-def text_condition(q: str) -> ColumnElement[bool]:
-    """Match q in a recommendation's text, translation or reference."""
-    pattern = text_pattern(q)
-    columns = (Recommendation.text, Recommendation.translation, Recommendation.reference)
-    matches = or_(*(col.regexp_match(pattern) for col in columns))
+def _matches(column, q: str) -> ColumnElement[bool]:
+    matches = column.regexp_match(text_pattern(q))
     if db.session.get_bind().dialect.name == "sqlite":
-        skeleton = _like_skeleton(q)
-        prefilter = or_(*(col.like(skeleton, escape="\\") for col in columns))
-        return prefilter & matches
+        return column.like(_like_skeleton(q), escape="\\") & matches
     return matches
+
+
+def text_condition(q: str) -> ColumnElement[bool]:
+    """Match q in a recommendation's reference or its text in any language."""
+    in_a_version = Recommendation.id.in_(
+        select(RecommendationText.recommendation_id).where(
+            _matches(RecommendationText.text, q)))
+    return or_(_matches(Recommendation.reference, q), in_a_version)

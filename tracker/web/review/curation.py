@@ -114,8 +114,12 @@ class RecommendationForm(FlaskForm):
     text = TextAreaField(_l("Text in its original language"), validators=[DataRequired()],
                          render_kw={"rows": 6})
     language = SelectField(_l("Language of the text"))
-    translation = TextAreaField(_l("Translation"), validators=[Optional()],
-                                render_kw={"rows": 4})
+    text_es = TextAreaField(_l("Text in Spanish"), validators=[Optional()],
+                            render_kw={"rows": 4},
+                            description=_l("Leave it empty when there is no Spanish version."))
+    text_en = TextAreaField(_l("Text in English"), validators=[Optional()],
+                            render_kw={"rows": 4},
+                            description=_l("Leave it empty when there is no English version."))
     type = SelectField(_l("Type"))
     upr_position = SelectField(_l("UPR position"))
     state_ids = IdListField(_l("Recommending States"), render_kw={"size": 8},
@@ -145,8 +149,15 @@ def _offer_recommendation_choices(form, rec: Recommendation | None = None) -> li
     return queries.term_options(list(rec.terms) if rec is not None else None)
 
 
+# The languages whose versions the form lets staff type beside the original.
+VERSION_FIELDS = {"es": "text_es", "en": "text_en"}
+
+
 def _fill_recommendation_form(form, rec: Recommendation) -> None:
     form.document_symbol.data = rec.document.symbol
+    for code, name in VERSION_FIELDS.items():
+        version = rec.text_in(code)
+        getattr(form, name).data = version.text if version and code != rec.language else ""
     form.state_ids.data = [c.id for c in rec.recommending_states]
     form.term_ids.data = [t.id for t in rec.terms]
 
@@ -162,7 +173,9 @@ def _recommendation_input(form) -> curation.RecommendationInput:
     return curation.RecommendationInput(
         document_symbol=form.document_symbol.data, new_document=new_document,
         paragraph=form.paragraph.data, reference=form.reference.data, text=form.text.data,
-        language=form.language.data, translation=form.translation.data, type=form.type.data,
+        language=form.language.data,
+        versions={code: getattr(form, name).data for code, name in VERSION_FIELDS.items()},
+        type=form.type.data,
         upr_position=form.upr_position.data or None, state_ids=form.state_ids.data or [],
         follow_up=form.follow_up.data, follow_up_due=form.follow_up_due.data,
         term_ids=form.term_ids.data or [])
@@ -171,7 +184,8 @@ def _recommendation_input(form) -> curation.RecommendationInput:
 def _typed_but_not_saved(sent, current) -> list[tuple[str, str]]:
     """The texts the user typed that differ from the saved version (shown after a conflict)."""
     return [(sent[name].label.text, sent[name].data) for name in
-            ("paragraph", "reference", "text", "translation", "symbol", "title", "description")
+            ("paragraph", "reference", "text", "text_es", "text_en", "symbol", "title",
+             "description")
             if name in sent._fields and (sent[name].data or "") != (current[name].data or "")]
 
 
