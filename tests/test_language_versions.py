@@ -15,9 +15,10 @@ from tests.conftest import login, scratch_database
 from tracker import create_app
 from tracker.extensions import db
 from tracker.imports import read_tracker_csv, read_uhri_json, read_uhri_xlsx
+from tracker.imports.records import RecommendationRecord
 from tracker.imports.result import Outcome
 from tracker.imports.uhri_xlsx import COLUMNS
-from tracker.models import Recommendation, TextSource
+from tracker.models import Recommendation, TextSource, UprPosition
 from tracker.services import curation
 from tracker.services.imports import import_records
 
@@ -130,8 +131,8 @@ def test_two_annotations_of_one_paragraph_pair_with_their_translations_in_order(
 
     import_records(read_uhri_json(both("en", "Register every birth.", "Train the police."),
                                   "en.json"))
-    result = import_records(read_uhri_json(
-        both("es", "Registrar todos los nacimientos del país.", "Capacitar a la policía."), "es.json"))
+    spanish = both("es", "Registrar todos los nacimientos del país.", "Capacitar a la policía.")
+    result = import_records(read_uhri_json(spanish, "es.json"))
 
     assert (result.created, result.updated) == (0, 2)
     refs = {r.reference: _versions(r) for r in db.session.scalars(select(Recommendation))}
@@ -156,6 +157,21 @@ def test_the_tracker_csv_adds_a_language_version_and_merges_one_within_a_file(se
     assert _versions(rec) == {"en": ENGLISH["82.3"], "es": SPANISH["82.3"]}
     assert {v.language: (v.source, v.source_file, v.source_row) for v in rec.texts} == {
         "en": (TextSource.FILE, "b.csv", 2), "es": (TextSource.FILE, "b.csv", 3)}
+
+
+def test_a_translation_adds_its_text_and_leaves_the_originals_classification(session):
+    import_records([RecommendationRecord(
+        source="en.csv", row=2, mechanism="UPR", document_symbol=SYMBOL, paragraph="82.2",
+        text=ENGLISH["82.2"], language="en", upr_position=UprPosition.SUPPORTED,
+        recommending_states=["France"], themes=["Human rights defenders"])])
+    # A file of translations only: no position, no States, no themes.
+    result = import_records(read_tracker_csv(_csv([("82.2", SPANISH["82.2"], "es")]),
+                                             "es.csv"), publish=True)
+    assert result.changed_fields[2] == ["is_published", "text_es"]
+    rec = _rec("82.2")
+    assert rec.upr_position == UprPosition.SUPPORTED and rec.is_published
+    assert [c.iso2 for c in rec.recommending_states] == ["FR"]
+    assert [t.name_en for t in rec.terms] == ["Human rights defenders"]
 
 
 def test_a_curated_translation_survives_a_reimport_as_a_conflict(session):

@@ -46,6 +46,14 @@ class Plan:
     dropped: bool = False  # replaced by a later row of the same batch
     # The same paragraph in other languages, met in this batch: its language versions.
     versions: dict[str, RecommendationRecord] = field(default_factory=dict)
+    # A stored recommendation's text in another language than its original: a translation
+    # brings its text, and adds to the links, but the original's file owns the rest.
+    translation: bool = False
+
+    @property
+    def joins(self) -> bool:
+        """Whether the record adds to a recommendation rather than restating it."""
+        return self.merge or self.translation
 
     def texts(self) -> list[RecommendationRecord]:
         """The records whose texts this plan writes, its own first."""

@@ -104,12 +104,13 @@ class BatchWriter(Planner):
         self._create(new_plans)
         for plan in known_plans:
             rec = existing[plan.rec_id]
+            plan.translation = plan.record.language != rec.language
             self._update(plan, rec, texts, current_terms.get(rec.id, set()),
                          current_states.get(rec.id, set()),
                          current_concerned.get(rec.id, set()))
             waiting = current_waiting.get(rec.id, set())
             self._relink(rec.id, "waiting", pending_label_link, "pending_label_id", waiting,
-                         (waiting | plan.pending_label_ids) if plan.merge
+                         (waiting | plan.pending_label_ids) if plan.joins
                          else plan.pending_label_ids)
         term_rows, state_rows, waiting_rows, concerned_rows = [], [], [], []
         for plan in new_plans:
@@ -211,9 +212,9 @@ class BatchWriter(Planner):
         record = plan.record
         values, office = self._changed_values(plan, rec, texts)
         # Terms of other vocabularies (an action plan's axes) were added by the office.
-        keep = terms if plan.merge else terms - self.terms.imported_ids
+        keep = terms if plan.joins else terms - self.terms.imported_ids
         links = {"terms": (terms, keep | plan.term_ids),
-                 "recommending_states": (states, (states | plan.country_ids) if plan.merge
+                 "recommending_states": (states, (states | plan.country_ids) if plan.joins
                                          else plan.country_ids)}
         if rec.curated_fields:
             wanted = self.curated.check(record.row, rec.curated_fields, values, office, links)
@@ -229,7 +230,7 @@ class BatchWriter(Planner):
         changes.update(self._link_changes(wanted_terms - terms, terms - wanted_terms,
                                           wanted_states - states, states - wanted_states))
         # A file that names no State concerned leaves the stored ones as they are.
-        wanted_concerned = ((concerned | plan.concerned_ids) if plan.merge
+        wanted_concerned = ((concerned | plan.concerned_ids) if plan.joins
                             or not record.countries_concerned else plan.concerned_ids)
         if self._relink(rec.id, "concerned", recommendation_concerned_state, "country_id",
                         concerned, wanted_concerned):
@@ -255,17 +256,18 @@ class BatchWriter(Planner):
 
         Texts are named as the import reports them: "text" for the original, "text_es"
         for another language version. A row merged into a recommendation of the run
-        changes nothing of it but a language it had no text in.
+        changes nothing of it but a language it had no text in; a translation changes its
+        text only (the original's file owns the paragraph, type, position and document).
         """
         values: dict[str, object] = {}
-        if not plan.merge:
+        if not plan.joins:
             wanted = {"paragraph": plan.record.paragraph, "type": plan.record.type,
                       "upr_position": plan.record.upr_position,
                       "document_id": plan.document_id, "mechanism_id": plan.mechanism_id}
             values = {attr: wanted[attr] for attr in UPDATED_FIELDS
                       if getattr(rec, attr) != wanted[attr]}
-            if self.publish and not rec.is_published:
-                values["is_published"] = True
+        if self.publish and not rec.is_published and not plan.merge:
+            values["is_published"] = True
         office = {name: getattr(rec, name) for name in values}
         for record in plan.texts():
             stored = texts.get((rec.id, record.language))
