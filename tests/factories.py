@@ -274,3 +274,28 @@ def notification(recipient: User, **kw):
     db.session.add(note)
     db.session.flush()
     return note
+
+
+TRACKER_CSV = ("mechanism,document_symbol,paragraph,text,themes\n"
+               "CEDAW,CEDAW/C/FACT/1,1,Adopt a comprehensive law on equality.,Women's rights\n")
+
+
+def import_job(owner: User, data: bytes | None = None, filename: str = "import.csv", *,
+               fmt=None, preview: bool = True, **kw):
+    """A kept upload and its import job; its preview built by the worker's own code."""
+    import io
+
+    from tracker.models import ImportFormat, ImportJob
+    from tracker.services.import_runs import run_import_job
+    from tracker.services.storage import store_stream
+
+    data = TRACKER_CSV.encode() if data is None else data
+    stored = store_stream(io.BytesIO(data), filename, "text/csv", owner.id)
+    job = ImportJob(source_format=fmt or ImportFormat.CSV, filename=filename,
+                    stored_file_id=stored.id, requested_by_id=owner.id,
+                    dry_run=kw.pop("dry_run", True), **kw)
+    db.session.add(job)
+    db.session.flush()
+    if preview:
+        run_import_job(job.id)
+    return job
