@@ -521,3 +521,39 @@ def test_only_the_office_imports(session):
     assert import_jobs.downloadable_upload(focal, job.id) is None
     assert import_jobs.find_import(factories.user(Role.ADMIN), job.id) == job
     assert import_jobs.import_history(focal, 1, 25).total == 0
+
+
+def test_an_import_taken_over_meanwhile_stops_and_leaves_the_job_to_its_new_holder(
+        reviewer, monkeypatch):
+    from tracker.services import imports
+
+    job = _preview(reviewer, _csv())
+    import_jobs.confirm(reviewer, job.id)
+    monkeypatch.setattr(imports, "BATCH_SIZE", 1)
+    real = import_runs.import_records
+
+    def taken_over(*args, **kwargs):
+        # A redelivery took the job over while this run thought its worker was lost.
+        db.session.execute(update(ImportJob).where(ImportJob.id == job.id)
+                           .values(claim_token="another"))
+        db.session.commit()  # the other run's own transaction
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(import_runs, "import_records", taken_over)
+    assert _work(job) == "gone"
+    assert job.claim_token == "another" and job.state == JobState.RUNNING
+
+
+def test_changing_an_import_that_does_not_exist_or_whose_file_was_refused(reviewer):
+    refused = _upload(reviewer, b"", "vacio.csv")
+
+    with pytest.raises(ServiceError) as missing:
+        import_jobs.confirm(reviewer, 10 ** 9)
+    assert missing.value.status == 404
+    with pytest.raises(ServiceError) as nothing:
+        import_jobs.change_options(reviewer, refused.id, publish=True, keep_other_states=False)
+    assert nothing.value.status == 409
+    with pytest.raises(ServiceError):
+        import_jobs.confirm(reviewer, refused.id)
+    assert import_jobs.discard(reviewer, refused.id).phase == ImportPhase.DISCARDED
+    assert import_jobs.discard(reviewer, refused.id).phase == ImportPhase.DISCARDED

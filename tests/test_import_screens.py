@@ -344,14 +344,19 @@ def test_the_history_lists_who_when_the_file_and_what_it_did(signed_in, reviewer
 
 
 def test_the_kept_file_is_downloaded_by_the_office_only(app, signed_in, session):
-    _send(signed_in, _csv(2), "descarga.csv")
+    _send(signed_in, _csv(2), "importación/../oficina.csv")
+    job = _latest()
+    assert job.filename == "oficina.csv"
+    _send(signed_in, _csv(2), "descarga de la sesión.csv")
     job = _latest()
 
     download = signed_in.get(f"/files/imports/{job.id}")
     content = download.get_data()
     download.close()  # streamed from the database: the answer ends when it is closed
     assert download.status_code == 200 and content == _csv(2)
-    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="descarga de la sesion.csv"; '
+        "filename*=UTF-8''descarga%20de%20la%20sesi%C3%B3n.csv")
     assert download.headers["Cache-Control"] == "private, no-store"
 
     other = app.test_client()

@@ -225,10 +225,10 @@ def decide_all_conflicts(actor, job_id: int, *, take_file: bool) -> ImportJob:
 def _waiting_label(job: ImportJob, vocabulary: str, label: str) -> Vocabulary:
     """Return the vocabulary of a label the preview waits for; refuse any other label."""
     report = load_report(job.report_file_id) or {"labels": []}
-    if not any(item["vocabulary"] == vocabulary and item["label"] == label
-               for item in report["labels"]):
-        raise ServiceError(_l("This label is no longer waiting in this preview."), status=409)
-    found = db.session.scalar(select(Vocabulary).where(Vocabulary.code == vocabulary))
+    waiting = any(item["vocabulary"] == vocabulary and item["label"] == label
+                  for item in report["labels"])
+    found = db.session.scalar(
+        select(Vocabulary).where(Vocabulary.code == vocabulary)) if waiting else None
     if found is None:
         raise ServiceError(_l("This label is no longer waiting in this preview."), status=409)
     return found
