@@ -60,6 +60,7 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET open_data.index": PUBLIC,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
+    "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     # accounts
     "GET auth.login": PUBLIC,
     "POST auth.login": PUBLIC,
@@ -367,6 +368,7 @@ SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "GET review.import_job": dict.fromkeys(("reviewer", "admin"), (["importacion-mtx.csv",
                                                                     "CEDAW/C/FACT/1"], [])),
     "GET files.import_file": dict.fromkeys(("reviewer", "admin"), (["CEDAW/C/FACT/1"], [])),
+    "GET files.import_report": dict.fromkeys(("reviewer", "admin"), (['"rows":1'], [])),
     "GET review.label": dict.fromkeys(("reviewer", "admin"), (["Etiqueta MTX",
                                                                "MTX/HIDDEN/1"], [])),
 }

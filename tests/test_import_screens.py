@@ -359,12 +359,22 @@ def test_the_kept_file_is_downloaded_by_the_office_only(app, signed_in, session)
         "filename*=UTF-8''descarga%20de%20la%20sesi%C3%B3n.csv")
     assert download.headers["Cache-Control"] == "private, no-store"
 
+    report = signed_in.get(f"/files/imports/{job.id}/report")
+    content = report.get_data()
+    report.close()
+    assert report.headers["Content-Type"] == "application/json"
+    assert json.loads(content)["counts"]["created"] == 2
+    assert 'filename="descarga de la sesion.csv.report.json"' in (
+        report.headers["Content-Disposition"])
+
     other = app.test_client()
     assert other.get(f"/files/imports/{job.id}").status_code == 404
+    assert other.get(f"/files/imports/{job.id}/report").status_code == 404
     assert "/login" in other.get("/review/imports").headers["Location"]
     factories.sign_in(other, factories.user(Role.FOCAL_POINT, factories.institution("IMP-S")))
     assert other.get(f"/files/imports/{job.id}").status_code == 404
     assert other.get(f"/review/imports/{job.id}").status_code == 403
+    assert other.get(f"/files/imports/{job.id}/report").status_code == 404
     assert other.get("/review/imports/new").status_code == 403
 
 

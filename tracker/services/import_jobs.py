@@ -321,3 +321,9 @@ def downloadable_upload(actor, job_id: int) -> ImportJob | None:
     if job is None or not policy.can_download_import(actor, job):
         return None
     return job
+
+
+def downloadable_report(actor, job_id: int) -> ImportJob | None:
+    """Return the job when its last report is stored and the actor may read it, else None."""
+    job = find_import(actor, job_id)
+    return job if job is not None and job.report_file_id is not None else None

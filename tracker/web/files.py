@@ -80,3 +80,12 @@ def import_file(import_id: int):
     if job is None or job.stored_file is None:
         abort(404)
     return _streamed(job.stored_file, "private, no-store")
+
+
+@bp.get("/imports/<id:import_id>/report")
+def import_report(import_id: int):
+    # The full report of an import's last run: every row's outcome, as JSON.
+    job = import_jobs.downloadable_report(current_user, import_id)
+    if job is None or job.report_file is None:
+        abort(404)
+    return _streamed(job.report_file, "private, no-store")
