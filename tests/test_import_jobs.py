@@ -310,6 +310,8 @@ def test_conflicts_decided_for_every_row_at_once(reviewer):
     ("otra.csv", b"name,value\nx,1\n", None, "missing column(s) mechanism, document_symbol"),
     ("latin1.csv", HEADER.encode() + "CAT,X/1,1,Año,\n".encode("latin-1"), ImportFormat.CSV,
      "not a UTF-8 text file: row 2 holds the byte 0xf1"),
+    ("enorme.csv", (HEADER + 'CAT,X/1,1,"' + "x" * 140_000 + '",\n').encode(), None,
+     "the file cannot be read in the format chosen (field larger than field limit"),
 ])
 def test_a_file_that_cannot_be_read_is_refused_naming_it_and_only_the_refusal_kept(
         reviewer, name, data, fmt, reason):

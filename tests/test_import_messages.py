@@ -58,6 +58,9 @@ def _sheet(header: list[str]) -> bytes:
      "detuvo el trabajo; los detalles están en el registro del proceso de fondo"),
     (import_messages.GAVE_UP.format(times=3),
      "el trabajo se detuvo 3 veces sin terminar; suba el archivo de nuevo"),
+    (import_messages.UNREADABLE.format(detail="field larger than field limit (131072)"),
+     "el archivo no se puede leer en el formato elegido (field larger than field limit "
+     "(131072))"),
     ("a wording not known yet", "a wording not known yet"),
 ])
 def test_each_reason_of_a_row_reads_in_spanish(app, english, spanish):

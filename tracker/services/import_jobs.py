@@ -11,6 +11,7 @@ the import itself with those choices. ``import_runs`` holds what the worker does
 
 from __future__ import annotations
 
+import csv
 import re
 import tempfile
 from collections.abc import Iterable
@@ -138,7 +139,11 @@ def _spool(stream: BinaryIO, head: bytes, spool, name: str) -> None:
 def _readable(fmt: ImportFormat, spool, name: str) -> None:
     """Open the file with its reader: it checks the file's shape and columns at once."""
     spool.seek(0)
-    records = open_records(fmt, spool, name)
+    try:
+        records = open_records(fmt, spool, name)
+    except (ValueError, csv.Error) as exc:  # a reader's library, tripped by a damaged file
+        raise ImportFileError(f"{name}: " + import_messages.UNREADABLE.format(
+            detail=str(exc)[:200])) from None
     records.close()
     if records.total == 0:
         raise ImportFileError(f"{name}: the file holds no rows to import")

@@ -21,6 +21,7 @@ UNKNOWN_FORMAT = ("the format cannot be told from the file's name (.xlsx, .json,
                   ".csv.gz): choose it in the form")
 UNEXPECTED = "unexpected error ({error}); the details are in the worker's log"
 GAVE_UP = "the work stopped {times} times without finishing; upload the file again"
+UNREADABLE = "the file cannot be read in the format chosen ({detail})"
 
 _PATTERNS: list[tuple[re.Pattern, Callable[[dict], str]]] = []
 
@@ -242,3 +243,8 @@ def _unexpected(v):
 def _gave_up(v):
     return _("the work stopped %(times)s times without finishing; upload the file again",
              **v)
+
+
+@_says(re.escape(UNREADABLE).replace(r"\{detail\}", r"(?P<detail>.*)"))
+def _unreadable(v):
+    return _("the file cannot be read in the format chosen (%(detail)s)", **v)
