@@ -293,3 +293,44 @@ def annotation_of(rec: Recommendation, language: str | None = None) -> str | Non
     """The UHRI annotation id of a recommendation's text in a language (the original's)."""
     version = rec.text_in(language or rec.language)
     return version.annotation_id if version else None
+
+
+def curate(rec: Recommendation, actor: User | None = None, **changes) -> Recommendation:
+    """Save a recommendation through the curation service, as the edit form does."""
+    from tracker.services import curation
+
+    values = {"document_symbol": rec.document.symbol, "paragraph": rec.paragraph,
+              "reference": rec.reference, "text": rec.text, "language": rec.language,
+              "versions": {v.language: v.text for v in rec.texts
+                           if v.language != rec.language},
+              "type": rec.type, "upr_position": rec.upr_position,
+              "state_ids": [c.id for c in rec.recommending_states],
+              "term_ids": [t.id for t in rec.terms]}
+    values.update(changes)
+    return curation.update_recommendation(actor or user(), rec.id,
+                                          curation.RecommendationInput(**values), rec.version)
+
+
+TRACKER_CSV = ("mechanism,document_symbol,paragraph,text,themes\n"
+               "CEDAW,CEDAW/C/FACT/1,1,Adopt a comprehensive law on equality.,Women's rights\n")
+
+
+def import_job(owner: User, data: bytes | None = None, filename: str = "import.csv", *,
+               fmt=None, preview: bool = True, **kw):
+    """A kept upload and its import job; its preview built by the worker's own code."""
+    import io
+
+    from tracker.models import ImportFormat, ImportJob
+    from tracker.services.import_runs import run_import_job
+    from tracker.services.storage import store_stream
+
+    data = TRACKER_CSV.encode() if data is None else data
+    stored = store_stream(io.BytesIO(data), filename, "text/csv", owner.id)
+    job = ImportJob(source_format=fmt or ImportFormat.CSV, filename=filename,
+                    stored_file_id=stored.id, requested_by_id=owner.id,
+                    dry_run=kw.pop("dry_run", True), **kw)
+    db.session.add(job)
+    db.session.flush()
+    if preview:
+        run_import_job(job.id)
+    return job

@@ -59,6 +59,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET files.evidence": PRIVATE_EVIDENCE_OF_A,
     "GET open_data.index": PUBLIC,
     "GET files.export": OWN_EXPORT,
+    "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
+    "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     # accounts
     "GET auth.login": PUBLIC,
     "POST auth.login": PUBLIC,
@@ -117,6 +119,17 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET review.new_export": STAFF,
     "POST review.new_export": STAFF,
     "POST review.delete_export": row(LOGIN, DENY, DENY, ALLOW, HIDDEN),
+    "GET review.imports": STAFF,
+    "GET review.new_import": STAFF,
+    "POST review.new_import": STAFF,
+    "GET review.import_job": STAFF,
+    "GET review.import_status": STAFF,
+    "POST review.import_options": STAFF,
+    "POST review.import_conflicts": STAFF,
+    "POST review.import_map_label": STAFF,
+    "POST review.import_label_term": STAFF,
+    "POST review.confirm_import": STAFF,
+    "POST review.discard_import": STAFF,
     "GET review.labels": STAFF,
     "GET review.label": STAFF,
     "POST review.map_label": STAFF,
@@ -236,6 +249,7 @@ def world(session) -> World:
     hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
     failed_note = factories.notification(users["focal_a"], status=NotificationStatus.FAILED)
     export = _export_of(users["reviewer"])
+    imported = factories.import_job(users["reviewer"], filename="importacion-mtx.csv")
     waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta MTX",
                            key="etiqueta mtx")
     session.add(waiting)
@@ -262,6 +276,7 @@ def world(session) -> World:
             "code": "en",
             "note_id": failed_note.id,
             "job_id": export.id,
+            "import_id": imported.id,
             "label_id": waiting.id,
         },
     )
@@ -348,6 +363,12 @@ SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
     "GET files.export": {"reviewer": (["MTX export;status"], [])},
     "GET review.exports": {"reviewer": (["matriz.csv"], []), "admin": ([], ["matriz.csv"])},
     "GET review.labels": dict.fromkeys(("reviewer", "admin"), (["Etiqueta MTX"], [])),
+    # The office's imports are the whole office's: each reviewer and administrator reads them.
+    "GET review.imports": dict.fromkeys(("reviewer", "admin"), (["importacion-mtx.csv"], [])),
+    "GET review.import_job": dict.fromkeys(("reviewer", "admin"), (["importacion-mtx.csv",
+                                                                    "CEDAW/C/FACT/1"], [])),
+    "GET files.import_file": dict.fromkeys(("reviewer", "admin"), (["CEDAW/C/FACT/1"], [])),
+    "GET files.import_report": dict.fromkeys(("reviewer", "admin"), (['"rows":1'], [])),
     "GET review.label": dict.fromkeys(("reviewer", "admin"), (["Etiqueta MTX",
                                                                "MTX/HIDDEN/1"], [])),
 }

@@ -29,18 +29,7 @@ def _rec(session) -> Recommendation:
 
 
 def _edit(rec: Recommendation, **changes) -> Recommendation:
-    """Save the recommendation through the curation service, as the edit form does."""
-    values = {"document_symbol": rec.document.symbol, "paragraph": rec.paragraph,
-              "reference": rec.reference, "text": rec.text, "language": rec.language,
-              "versions": {v.language: v.text for v in rec.texts
-                           if v.language != rec.language},
-              "type": rec.type,
-              "upr_position": rec.upr_position,
-              "state_ids": [c.id for c in rec.recommending_states],
-              "term_ids": [t.id for t in rec.terms]}
-    values.update(changes)
-    return curation.update_recommendation(factories.user(), rec.id,
-                                          curation.RecommendationInput(**values), rec.version)
+    return factories.curate(rec, **changes)
 
 
 def test_an_edit_marks_only_the_fields_it_changed(session):

@@ -72,7 +72,9 @@ def apps(app, database_url):
                                                       "newcomer@outage.example"]))
         db.session.execute(delete(Notification).where(Notification.recipient_id.in_(users)))
         jobs = db.session.scalars(select(ImportJob).where(ImportJob.requested_by_id.in_(users)))
-        files = [job.stored_file_id for job in jobs]
+        # The upload, and the report the preview stored beside it.
+        files = [file_id for job in jobs for file_id in (job.stored_file_id, job.report_file_id)
+                 if file_id is not None]
         db.session.execute(delete(ImportJob).where(ImportJob.requested_by_id.in_(users)))
         db.session.execute(delete(StoredFile).where(StoredFile.id.in_(files)))
         db.session.execute(delete(AuditEvent).where(AuditEvent.id > first_event))

@@ -268,7 +268,7 @@ def test_the_migration_moves_translations_and_folds_language_twins(tmp_path):
         app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
                           "SQLALCHEMY_ENGINE_OPTIONS": options})
         with app.app_context():
-            upgrade(revision="3e1ebe0f934f")
+            upgrade(revision="8b3f5d0c2a61")
             _old_rows()
             upgrade(revision="c4a7e2d91b05")
             found = {(rec_id, language): (body, source, annotation)

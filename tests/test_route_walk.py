@@ -237,6 +237,7 @@ def _world(session) -> World:
     narrower = factories.make_term(term.vocabulary)
     failed_note = factories.notification(focal, status=NotificationStatus.FAILED)
     export = _export_job(reviewer)
+    imported = factories.import_job(reviewer, filename="walk.csv")
     waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta", key="etiqueta")
     session.add(waiting)
     session.flush()
@@ -255,7 +256,7 @@ def _world(session) -> World:
             "mechanism_id": recs[0].mechanism_id, "term_id": narrower.id,
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
-            "job_id": export.id, "label_id": waiting.id,
+            "job_id": export.id, "label_id": waiting.id, "import_id": imported.id,
         },
     )
 

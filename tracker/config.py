@@ -40,6 +40,9 @@ class Config:
 
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024
     EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+    # Largest file the import screen takes (the request as a whole stops at
+    # MAX_CONTENT_LENGTH): a gzipped UPR Info export of all sessions is a few MB.
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
     CELERY_BROKER_URL: str | None = None
     CELERY_RESULT_BACKEND: str | None = None
@@ -92,6 +95,7 @@ _OVERRIDABLE = {
     "ESCALATION_OVERDUE_DAYS": int,
     "REVIEW_WAITING_DAYS": int,
     "EVIDENCE_MAX_BYTES": int,
+    "IMPORT_MAX_BYTES": int,
     "BABEL_DEFAULT_TIMEZONE": str,
     "BASE_URL": str,
     "PAGE_SIZE": int,

@@ -313,3 +313,31 @@ def can_delete_export(user, job) -> bool:
     if not is_staff(user):
         return False
     return job.requested_by_id == user.id or (job.public and is_admin(user))
+
+
+# --- Imports ----------------------------------------------------------------------------
+
+
+def can_import(user) -> bool:
+    """Whether the user may import recommendations from a file: those who curate them."""
+    return can_curate(user)
+
+
+def can_view_imports(user) -> bool:
+    """Whether the user may read the history of imports and their reports: office staff."""
+    return is_staff(user)
+
+
+def import_jobs_visible_to(user, query: Select) -> Select:
+    """Limit an import-job query to what the user may see: every import, for office staff.
+
+    Imports change the office's shared catalogue, so the whole office reads their history.
+    """
+    if not can_view_imports(user):
+        return query.where(False)
+    return query
+
+
+def can_download_import(user, job) -> bool:
+    """Whether the user may download the file an import kept: office staff."""
+    return can_view_imports(user) and job.stored_file_id is not None

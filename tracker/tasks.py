@@ -11,13 +11,20 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name="tracker.tasks.run_import",
+    acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(ConnectionError, TimeoutError),
     retry_backoff=True,
     max_retries=5,
 )
 def run_import(job_id: int) -> str:
-    """Run one import job to the end, committing as it goes."""
-    from tracker.services.imports import run_import_job
+    """Run an import job's preview (a dry run) or, once confirmed, its import.
+
+    Acknowledged only once it returns, like an export's build: a worker lost mid-run leaves
+    the message to be delivered again, and the job's heartbeat lets the next delivery or
+    the sweep take over; a job already done is never run again.
+    """
+    from tracker.services.import_runs import run_import_job
 
     return run_import_job(job_id)
 

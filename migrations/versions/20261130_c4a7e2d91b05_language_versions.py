@@ -11,7 +11,7 @@ first has no text in its language yet; its States and classification join the fi
 Any other look-alike stays as it is: it may be a recommendation of its own.
 
 Revision ID: c4a7e2d91b05
-Revises: 3e1ebe0f934f
+Revises: 8b3f5d0c2a61
 Create Date: 2026-11-30 12:30:00.000000
 
 """
@@ -22,7 +22,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4a7e2d91b05'
-down_revision = '3e1ebe0f934f'
+down_revision = '8b3f5d0c2a61'
 branch_labels = None
 depends_on = None
 

@@ -133,6 +133,31 @@ def _exports_to_show(live_server) -> None:
     live_server.data["exports"] = True
 
 
+def _imports_to_show(live_server) -> int:
+    """Give the import pages something to show: a preview waiting with a label to map."""
+    import io
+
+    from tests import factories
+    from tracker.extensions import db
+    from tracker.models import User
+    from tracker.services import import_jobs
+
+    if live_server.data.get("import_id"):
+        return live_server.data["import_id"]
+    data = ("mechanism,document_symbol,paragraph,text,themes\n"
+            "CAT,CAT/C/HND/A11Y/1,1,Adopt a law on torture.,Etiqueta sin término A11Y\n"
+            "Nowhere,X/1,1,Refused row.,\n").encode()
+    with live_server.app.app_context():
+        owner = db.session.scalar(db.select(User).filter_by(
+            email=live_server.data["reviewer_email"]))
+        job = factories.import_job(owner, data, "importacion-a11y.csv")
+        import_jobs.start_import(owner, import_jobs.Upload("vacio.csv", io.BytesIO(b"")))
+        db.session.commit()
+        live_server.data["import_id"] = job.id
+        db.session.remove()
+    return live_server.data["import_id"]
+
+
 @pytest.mark.browser
 def test_no_serious_accessibility_violation(browser, live_server, artifacts):
     from axe_playwright_python.sync_playwright import Axe
@@ -140,12 +165,15 @@ def test_no_serious_accessibility_violation(browser, live_server, artifacts):
     axe = Axe()
     data = live_server.data
     _exports_to_show(live_server)
+    import_id = _imports_to_show(live_server)
     audiences = [
         (None, ["/", "/recommendations", f"/recommendations/{data['office_rec_id']}",
                 "/login", "/open-data"]),
         (data["email"], ["/my-institution/"]),
         (data["reviewer_email"], ["/review/reports/", "/account", "/review/exports",
-                                  "/review/exports/new"]),
+                                  "/review/exports/new", "/review/imports",
+                                  "/review/imports/new", f"/review/imports/{import_id}",
+                                  f"/review/imports/{import_id}?outcome=refused"]),
         (data["admin_email"], ["/admin/audit"]),
     ]
     problems = []
@@ -156,7 +184,8 @@ def test_no_serious_accessibility_violation(browser, live_server, artifacts):
                 for width, height in WIDTHS.items():
                     page.set_viewport_size({"width": width, "height": height})
                     for path in paths:
-                        page.goto(f"{live_server.url}{path}?lang={lang}")
+                        joint = "&" if "?" in path else "?"
+                        page.goto(f"{live_server.url}{path}{joint}lang={lang}")
                         name = re.sub(r"\W+", "-", path).strip("-") or "home"
                         page.screenshot(path=str(artifacts / f"a11y-{name}-{lang}-{width}.png"),
                                         full_page=True)

@@ -144,6 +144,9 @@ class TermLookup:
         self.imported_ids: set[int] = set()
         # Labels this run added to the queue, as "vocabulary: label".
         self.queued: list[str] = []
+        # Every label no term knows, queued now or before, with the rows that carry it:
+        # (vocabulary, key) -> (the label as first written, rows).
+        self.waiting: dict[tuple[str, str], tuple[str, list[int]]] = {}
         targets = dict(db.session.execute(
             db.select(Term.id, Term.merged_into_id).where(Term.merged_into_id.is_not(None))
         ).tuples().all())
@@ -171,7 +174,7 @@ class TermLookup:
             self.pending[vocab_id][key] = label_id
 
     def match(self, vocabulary: str, labels: list[str], source: str | None = None,
-              found: LabelMatch | None = None) -> LabelMatch:
+              found: LabelMatch | None = None, row: int | None = None) -> LabelMatch:
         """Add to ``found`` the terms of the labels, queueing each label no term knows."""
         found = found if found is not None else LabelMatch()
         vocab_id = self.vocabularies[vocabulary]
@@ -187,6 +190,9 @@ class TermLookup:
                 found.term_ids.add(term_id)
             else:
                 found.pending_ids.add(self._queue(vocab_id, vocabulary, key, label, source))
+                rows = self.waiting.setdefault((vocabulary, key), (label, []))[1]
+                if row is not None and (not rows or rows[-1] != row):
+                    rows.append(row)
         return found
 
     def _by_code(self, vocab_id: int, vocabulary: str, label: str) -> int | None:

@@ -119,9 +119,10 @@ class Planner:
                 self._warn(record, f"recommending State '{name}' not recognised")
             else:
                 countries.add(country_id)
-        labels = self.terms.match("themes", record.themes, record.source)
-        self.terms.match("affected_persons", record.affected_persons, record.source, labels)
-        self.terms.match("sdg", record.sdgs, record.source, labels)
+        labels = self.terms.match("themes", record.themes, record.source, row=record.row)
+        self.terms.match("affected_persons", record.affected_persons, record.source, labels,
+                         row=record.row)
+        self.terms.match("sdg", record.sdgs, record.source, labels, row=record.row)
         terms, waiting = labels.term_ids, labels.pending_ids
         for message in record.warnings:
             self._warn(record, message)

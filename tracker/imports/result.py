@@ -74,6 +74,9 @@ class ImportResult:
     documents_created: int = 0
     # Labels no term knew, queued for the office to map ("vocabulary: label").
     labels_queued: list[str] = field(default_factory=list)
+    # Every label no term knows, new or already waiting, with the rows that carry it:
+    # (vocabulary, label, rows).
+    labels_waiting: list[tuple[str, str, list[int]]] = field(default_factory=list)
     # Rows whose file values differ from what the office curated, field by field.
     conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)

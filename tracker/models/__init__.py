@@ -17,6 +17,7 @@ from tracker.models.followup import (
 from tracker.models.jobs import (
     ImportFormat,
     ImportJob,
+    ImportPhase,
     JobState,
     Notification,
     NotificationKind,
@@ -66,6 +67,7 @@ __all__ = [
     "ImplementationStatus",
     "ImportFormat",
     "ImportJob",
+    "ImportPhase",
     "Institution",
     "InstitutionBranch",
     "JobState",

@@ -161,7 +161,24 @@ class ImportFormat(enum.StrEnum):
     UPR_INFO_CSV = "upr_info_csv"
 
 
+class ImportPhase(enum.StrEnum):
+    """Where an import from the screen stands, as the person who uploaded it reads it."""
+
+    PREVIEWING = "previewing"  # the worker builds the preview (a dry run)
+    PREVIEW_READY = "preview_ready"  # the preview waits for the person to confirm
+    IMPORTING = "importing"  # confirmed: the worker imports
+    DONE = "done"
+    FAILED = "failed"
+    DISCARDED = "discarded"  # set aside at the preview: nothing was imported
+
+
 class ImportJob(db.Model):
+    """A file to import: kept, previewed by a worker (a dry run), imported once confirmed.
+
+    ``dry_run`` says which run the job is at (the preview, or the import confirmed by
+    ``confirmed_by``) and ``state`` how that run goes; ``phase`` tells both in one word.
+    """
+
     __tablename__ = "import_job"
     __table_args__ = (Index("ix_import_job_state_created", "state", "created_at"),)
 
@@ -170,8 +187,14 @@ class ImportJob(db.Model):
     stored_file_id: Mapped[int | None] = mapped_column(
         ForeignKey("stored_file.id", ondelete="SET NULL")
     )
+    # The name the file was uploaded under: kept also when the file was refused.
+    filename: Mapped[str | None] = mapped_column(String(255))
     dry_run: Mapped[bool] = mapped_column(default=True)
     publish: Mapped[bool] = mapped_column(default=False)
+    keep_other_states: Mapped[bool] = mapped_column(default=False)
+    # Rows of the file whose values replace what the office curated (its choice, conflict
+    # by conflict); the office's values stay on every other row.
+    overwrite_rows: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[JobState] = mapped_column(
         enum_column(JobState, "state"), default=JobState.QUEUED
     )
@@ -180,13 +203,46 @@ class ImportJob(db.Model):
     created_count: Mapped[int] = mapped_column(default=0)
     updated_count: Mapped[int] = mapped_column(default=0)
     skipped_count: Mapped[int] = mapped_column(default=0)
+    # Rows per outcome and the other totals of the last run, for the history's line.
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)
     errors: Mapped[list] = mapped_column(JSON, default=list)
+    # The last run's full report (every row's outcome), a JSON file: large files give
+    # large reports, which stay out of this row.
+    report_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="SET NULL")
+    )
     requested_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("app_user.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The run that holds the job, as for exports: claimed, beating, finished by its holder.
+    attempts: Mapped[int] = mapped_column(default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    stored_file = relationship("StoredFile")
-    requested_by = relationship("User")
+    stored_file = relationship("StoredFile", foreign_keys=[stored_file_id])
+    report_file = relationship("StoredFile", foreign_keys=[report_file_id])
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    confirmed_by = relationship("User", foreign_keys=[confirmed_by_id])
+
+    @property
+    def phase(self) -> ImportPhase:
+        if self.discarded_at is not None:
+            return ImportPhase.DISCARDED
+        if self.state == JobState.FAILED:
+            return ImportPhase.FAILED
+        if self.state == JobState.DONE:
+            return ImportPhase.PREVIEW_READY if self.dry_run else ImportPhase.DONE
+        return ImportPhase.PREVIEWING if self.dry_run else ImportPhase.IMPORTING
+
+    @property
+    def working(self) -> bool:
+        """Whether a worker has the job to do now (a preview or the import under way)."""
+        return self.phase in (ImportPhase.PREVIEWING, ImportPhase.IMPORTING)

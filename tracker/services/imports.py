@@ -1,8 +1,7 @@
-"""Import recommendations from reader records; run an uploaded file as an import job."""
+"""Import recommendations from reader records (the screen's jobs run in ``import_runs``)."""
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Collection, Iterable
 from contextlib import nullcontext
@@ -12,14 +11,13 @@ from flask import current_app
 from tracker.audit import acting_as, current_actor
 from tracker.audit import record as audit_record
 from tracker.extensions import db
-from tracker.imports import ImportFileError, RecommendationRecord, RowError, open_records
+from tracker.imports import RecommendationRecord, RowError
 from tracker.imports.records import strip_controls
 from tracker.imports.writer import BatchWriter, ImportResult, Outcome
-from tracker.models import ImportJob, JobState, User, utcnow
+from tracker.models import User
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
-MAX_STORED_ERRORS = 1000
 
 __all__ = ["ImportResult", "import_records", "run_import_job"]
 
@@ -74,6 +72,8 @@ def import_records(
             result.warnings.sort(key=lambda e: (e.source, e.row or 0))
             result.documents_created = writer.documents.created
             result.labels_queued = writer.terms.queued
+            result.labels_waiting = [(vocabulary, label, rows) for (vocabulary, _key), (label, rows)
+                                     in writer.terms.waiting.items()]
             if not dry_run and not result.changed_nothing:
                 counts = {outcome.value: result.count(outcome) for outcome in Outcome}
                 audit_record(db.session, "import", "recommendation", None, {
@@ -102,67 +102,8 @@ def _actor(actor_id: int | None):
     return acting_as(actor_id, user.email if user else None)
 
 
-def _store_outcome(job: ImportJob, result: ImportResult) -> None:
-    job.created_count = result.created
-    job.updated_count = result.updated
-    job.skipped_count = result.skipped
-    problems = [e.as_dict() for e in result.errors] + [w.as_dict() for w in result.warnings]
-    job.errors = problems[:MAX_STORED_ERRORS]
-
-
-def _fail(job_id: int, message: str) -> str:
-    db.session.rollback()
-    job = db.session.get(ImportJob, job_id)
-    job.state = JobState.FAILED
-    job.errors = [*(job.errors or [])[: MAX_STORED_ERRORS - 1], {"row": None, "message": message,
-                                                                 "level": "error"}]
-    job.finished_at = utcnow()
-    db.session.commit()
-    return JobState.FAILED.value
-
-
 def run_import_job(job_id: int) -> str:
-    """Run an import job to its end, committing its progress; return its final state."""
-    job = db.session.get(ImportJob, job_id)
-    if job is None:
-        log.warning("import job %s does not exist", job_id)
-        return "missing"
-    if job.state in (JobState.DONE, JobState.FAILED):
-        return job.state.value  # a redelivered task must not import twice
-    job.state, job.started_at, job.progress, job.errors = JobState.RUNNING, utcnow(), 0, []
-    db.session.commit()
-    try:
-        stored = job.stored_file
-        if stored is None:
-            raise ImportFileError("the uploaded file is no longer stored")
-        stream = open_records(job.source_format, io.BytesIO(stored.data), stored.filename)
-        job.total_rows = stream.total or 0
-        db.session.commit()
+    """Run an import job's preview or import to its end (see ``import_runs``)."""
+    from tracker.services.import_runs import run_import_job as run
 
-        def progress(result: ImportResult) -> None:
-            # Commits what is imported so far: an interrupted job resumes by re-running,
-            # since an import updates rather than duplicates.
-            if job.total_rows:
-                job.progress = min(99, result.last_row * 100 // job.total_rows)
-            _store_outcome(job, result)
-            db.session.commit()
-
-        # A dry run lives in a savepoint that cannot be committed half-way: no progress.
-        result = import_records(stream, actor_id=job.requested_by_id, publish=job.publish,
-                                dry_run=job.dry_run,
-                                on_progress=None if job.dry_run else progress)
-        if not result.rows:
-            raise ImportFileError(f"{stored.filename}: the file holds no rows to import")
-    except (ConnectionError, TimeoutError):
-        db.session.rollback()
-        raise  # transient: the task retries, and the job is still running
-    except (ImportFileError, LookupError) as exc:
-        return _fail(job_id, str(exc))
-    except Exception as exc:
-        log.exception("import job %s failed", job_id)
-        return _fail(job_id, f"unexpected error: {exc}")
-    _store_outcome(job, result)
-    job.total_rows = result.rows  # rows of the file, a joint recommendation's all counted
-    job.progress, job.state, job.finished_at = 100, JobState.DONE, utcnow()
-    db.session.commit()
-    return JobState.DONE.value
+    return run(job_id)

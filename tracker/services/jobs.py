@@ -5,9 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from tracker.extensions import db
-from tracker.models import ImportJob, JobState, utcnow
-
 log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=5)
 
@@ -15,16 +12,11 @@ STALE_AFTER = timedelta(minutes=5)
 def requeue_stale_jobs() -> int:
     """Enqueue again the jobs and messages left waiting longer than STALE_AFTER; count them."""
     from tracker.services.export_runs import stale_export_job_ids
+    from tracker.services.import_runs import stale_import_job_ids
     from tracker.services.notify import pending_notification_ids
     from tracker.tasks import build_export, run_import, send_notification
 
-    cutoff = utcnow() - STALE_AFTER
-    job_ids = db.session.execute(
-        db.select(ImportJob.id).where(
-            ImportJob.state == JobState.QUEUED, ImportJob.created_at < cutoff
-        )
-    ).scalars().all()
-    work = [(run_import, job_id) for job_id in job_ids]
+    work = [(run_import, job_id) for job_id in stale_import_job_ids(STALE_AFTER)]
     work += [(build_export, job_id) for job_id in stale_export_job_ids()]
     work += [(send_notification, note_id) for note_id in pending_notification_ids()]
     handed_on = 0

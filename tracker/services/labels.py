@@ -102,13 +102,17 @@ def map_label(actor, label_id: int, term_id: int | None) -> LabelOutcome:
     """Make a waiting label mean a term, now and in every later import; link its records."""
     _allow(actor)
     label = _pending(label_id)
+    return _resolve(label, _mappable_term(term_id))
+
+
+def _mappable_term(term_id: int | None) -> Term:
     term = db.session.get(Term, term_id) if term_id is not None else None
     if term is None or term.vocabulary.code not in IMPORTED_VOCABULARIES:
         raise ServiceError(_l("Choose a term from the list."), field="term_id")
     if term.merged_into_id is not None or not term.active:
         raise ServiceError(_l("This term is no longer in use; choose another one."),
                            field="term_id")
-    return _resolve(label, term)
+    return term
 
 
 def ignore_label(actor, label_id: int) -> LabelOutcome:
@@ -122,6 +126,11 @@ def create_term_for_label(actor, label_id: int, name_es: str | None,
     """Add the term a waiting label names, in Spanish and English, and map the label to it."""
     _allow(actor)
     label = _pending(label_id)
+    return _resolve(label, _new_term(label.vocabulary_id, name_es, name_en))
+
+
+def _new_term(vocabulary_id: int, name_es: str | None, name_en: str | None) -> Term:
+    """Add a term to a vocabulary with both its names; refuse a name the vocabulary has."""
     names = {}
     for field, value in (("name_es", name_es), ("name_en", name_en)):
         value = " ".join((value or "").split())
@@ -132,23 +141,51 @@ def create_term_for_label(actor, label_id: int, name_es: str | None,
             raise ServiceError(_l("Use at most %(n)d characters.", n=NAME_MAX), field=field)
         names[field] = value
     for field, value in names.items():
-        twin = _same_name(label.vocabulary_id, value)
+        twin = _same_name(vocabulary_id, value)
         if twin is not None:
             raise ServiceError(_l("The term “%(name)s” already exists in this vocabulary: "
                                   "map the label to it instead.", name=twin.name),
                                status=409, field=field)
     code, n = slugify(names["name_en"]), 1
     taken = set(db.session.execute(select(Term.code).where(
-        Term.vocabulary_id == label.vocabulary_id)).scalars())
+        Term.vocabulary_id == vocabulary_id)).scalars())
     while code in taken:
         n += 1
         code = f"{slugify(names['name_en'])[:120]}_{n}"
     last = db.session.execute(select(func.max(Term.sort_order)).where(
-        Term.vocabulary_id == label.vocabulary_id)).scalar() or 0
-    term = Term(vocabulary_id=label.vocabulary_id, code=code, sort_order=last + 1, **names)
+        Term.vocabulary_id == vocabulary_id)).scalar() or 0
+    term = Term(vocabulary_id=vocabulary_id, code=code, sort_order=last + 1, **names)
     db.session.add(term)
     flush_or_conflict(_l("A term with this code was saved meanwhile. Try again."))
-    return _resolve(label, term)
+    return term
+
+
+# --- labels of a file being previewed: not in the queue, since the preview saved nothing ------
+
+def _waiting_for(vocabulary_id: int, text: str) -> PendingLabel | None:
+    return db.session.execute(select(PendingLabel).where(
+        PendingLabel.vocabulary_id == vocabulary_id,
+        PendingLabel.key == label_key(text))).scalar_one_or_none()
+
+
+def map_file_label(actor, vocabulary_id: int, text: str, term_id: int | None) -> LabelOutcome:
+    """Make a label met in a file mean a term, whether or not it waits in the queue."""
+    _allow(actor)
+    waiting = _waiting_for(vocabulary_id, text)
+    if waiting is not None:
+        return map_label(actor, waiting.id, term_id)
+    term = _mappable_term(term_id)
+    return _record_alias(vocabulary_id, text, term)
+
+
+def create_term_for_file_label(actor, vocabulary_id: int, text: str, name_es: str | None,
+                               name_en: str | None) -> LabelOutcome:
+    """Add the term a label met in a file names, and map the label to it."""
+    _allow(actor)
+    waiting = _waiting_for(vocabulary_id, text)
+    if waiting is not None:
+        return create_term_for_label(actor, waiting.id, name_es, name_en)
+    return _record_alias(vocabulary_id, text, _new_term(vocabulary_id, name_es, name_en))
 
 
 def _same_name(vocabulary_id: int, name: str) -> Term | None:
@@ -161,16 +198,33 @@ def _same_name(vocabulary_id: int, name: str) -> Term | None:
     return None
 
 
-def _resolve(label: PendingLabel, term: Term | None) -> LabelOutcome:
-    """Record the alias, link the waiting records to the term, and take the label off the queue."""
+def _alias(vocabulary_id: int, key: str, text: str, term: Term | None) -> TermAlias:
+    """Record that this spelling means the term (None: nothing), for every later import."""
     alias = db.session.execute(select(TermAlias).where(
-        TermAlias.vocabulary_id == label.vocabulary_id, TermAlias.key == label.key)
+        TermAlias.vocabulary_id == vocabulary_id, TermAlias.key == key)
     ).scalar_one_or_none()
     if alias is None:
-        alias = TermAlias(vocabulary_id=label.vocabulary_id, key=label.key, label=label.label)
+        alias = TermAlias(vocabulary_id=vocabulary_id, key=key, label=text)
         db.session.add(alias)
     alias.term_id = term.id if term is not None else None
     flush_or_conflict(_l("Someone has mapped this label meanwhile."))
+    return alias
+
+
+def _record_alias(vocabulary_id: int, text: str, term: Term | None) -> LabelOutcome:
+    """Map a label no record waits for yet (a file being previewed): the alias only."""
+    text = " ".join(text.split())[:NAME_MAX]
+    alias = _alias(vocabulary_id, label_key(text), text, term)
+    audit.record(db.session, "map_label", "term_alias", alias.id, {
+        "label": {"after": text},
+        "term_id": {"after": term.id if term is not None else None},
+        "recommendations": [], "recommendation_count": 0})
+    return LabelOutcome(text, term, 0)
+
+
+def _resolve(label: PendingLabel, term: Term | None) -> LabelOutcome:
+    """Record the alias, link the waiting records to the term, and take the label off the queue."""
+    alias = _alias(label.vocabulary_id, label.key, label.label, term)
     # A label of a large export waits for thousands of records: keep them in the database.
     waiting = select(pending_label_link.c.recommendation_id).where(
         pending_label_link.c.pending_label_id == label.id)

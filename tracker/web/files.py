@@ -1,4 +1,4 @@
-"""Evidence files and exports, served only to those allowed to open them."""
+"""Evidence files, exports and imported files, served only to those allowed to open them."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask_login import current_user
 from tracker.models import EvidenceKind
 from tracker.services import evidence as evidence_service
 from tracker.services import exports as export_service
+from tracker.services import import_jobs
 from tracker.services.storage import iter_stored_bytes
 
 bp = Blueprint("files", __name__, url_prefix="/files")
@@ -55,14 +56,36 @@ def export(job_id: int):
     job = export_service.downloadable_export(current_user, job_id)
     if job is None or job.stored_file is None:
         abort(404)
-    stored = job.stored_file
-    # Chunk by chunk from the database: a large workbook never sits whole in this process.
+    # A public file is the same for everyone, but deleting it must take it off the web.
+    return _streamed(job.stored_file, "no-cache" if job.public else "private, no-store")
+
+
+def _streamed(stored, cache_control: str) -> Response:
+    """Send a stored file as an attachment, chunk by chunk from the database."""
+    # A large workbook never sits whole in this process.
     response = Response(stream_with_context(iter_stored_bytes(stored.id)),
                         content_type=stored.content_type)
     response.headers["Content-Length"] = str(stored.size)
     response.headers["Content-Disposition"] = attachment(stored.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    # A public file is the same for everyone, but deleting it must take it off the web.
-    response.headers["Cache-Control"] = "no-cache" if job.public else "private, no-store"
+    response.headers["Cache-Control"] = cache_control
     return response
+
+
+@bp.get("/imports/<id:import_id>")
+def import_file(import_id: int):
+    # 404, never 403: only office staff learn which files were imported.
+    job = import_jobs.downloadable_upload(current_user, import_id)
+    if job is None or job.stored_file is None:
+        abort(404)
+    return _streamed(job.stored_file, "private, no-store")
+
+
+@bp.get("/imports/<id:import_id>/report")
+def import_report(import_id: int):
+    # The full report of an import's last run: every row's outcome, as JSON.
+    job = import_jobs.downloadable_report(current_user, import_id)
+    if job is None or job.report_file is None:
+        abort(404)
+    return _streamed(job.report_file, "private, no-store")

@@ -13,6 +13,7 @@ from tracker.web.review import (  # noqa: E402,F401
     assignments,
     curation,
     exports,
+    imports,
     labels,
     reports,
 )
