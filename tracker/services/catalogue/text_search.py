@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select, union_all
 
 from tracker.extensions import db
 from tracker.models import Recommendation, RecommendationText
@@ -79,8 +79,15 @@ def _matches(column, q: str) -> ColumnElement[bool]:
 
 
 def text_condition(q: str) -> ColumnElement[bool]:
-    """Match q in a recommendation's reference or its text in any language."""
-    in_a_version = Recommendation.id.in_(
+    """Match q in a recommendation's reference or its text in any language.
+
+    One ``IN`` over the union of both matches, not an ``OR``: PostgreSQL runs an ``OR``
+    with a subquery as a hashed subplan that every parallel worker computes again (over
+    two seconds at 270,000 recommendations), but the union as a parallel semi-join.
+    """
+    matching = union_all(
         select(RecommendationText.recommendation_id).where(
-            _matches(RecommendationText.text, q)))
-    return or_(_matches(Recommendation.reference, q), in_a_version)
+            _matches(RecommendationText.text, q)),
+        select(Recommendation.id).where(_matches(Recommendation.reference, q)),
+    )
+    return Recommendation.id.in_(matching)
