@@ -52,8 +52,9 @@ def _worker(live_server):
     """A worker beside the live server, taking the import jobs queued, as `make worker` does.
 
     The server also runs them itself once its answer has gone, but its development server
-    may keep a connection, and so that work, waiting on the browser: the job's claim lets
-    whichever comes first run it, and the other find it taken.
+    may keep a connection, and so that work, waiting on the browser: a job left waiting a
+    few seconds is taken here, and the job's claim lets whichever comes first run it, the
+    other finding it taken.
     """
     from sqlalchemy import select
 
@@ -62,16 +63,22 @@ def _worker(live_server):
     from tracker.services.import_runs import run_import_job
 
     stop = threading.Event()
+    # When this worker first saw each job waiting: it leaves the server a few seconds to run
+    # it, as the sweep does, so that two runs seldom race for one SQLite database.
+    seen: dict[int, float] = {}
 
     def work() -> None:
         with live_server.app.app_context():
             while not stop.is_set():
-                queued = db.session.scalars(select(ImportJob.id).where(
+                queued = set(db.session.scalars(select(ImportJob.id).where(
                     ImportJob.state == JobState.QUEUED,
-                    ImportJob.discarded_at.is_(None))).all()
+                    ImportJob.discarded_at.is_(None))))
                 db.session.rollback()
+                for job_id in [job_id for job_id in seen if job_id not in queued]:
+                    del seen[job_id]
                 for job_id in queued:
-                    run_import_job(job_id)
+                    if time.monotonic() - seen.setdefault(job_id, time.monotonic()) > 3:
+                        run_import_job(job_id)
                 db.session.remove()
                 stop.wait(0.3)
 

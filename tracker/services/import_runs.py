@@ -69,10 +69,13 @@ def claim(job_id: int) -> tuple[str, str | None]:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    if taken:
-        return CLAIMED, token
+    return (CLAIMED, token) if taken else (_taken(job_id), None)
+
+
+def _taken(job_id: int) -> str:
     state = db.session.scalar(select(ImportJob.state).where(ImportJob.id == job_id))
-    return (BUSY if state == JobState.RUNNING else GONE), None
+    db.session.rollback()
+    return BUSY if state == JobState.RUNNING else GONE
 
 
 def stale_import_job_ids(queued_for: timedelta = QUEUED_STALE) -> list[int]:
