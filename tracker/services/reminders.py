@@ -40,6 +40,11 @@ KINDS = (DIGEST, ESCALATION)
 ESCALATION_ITEMS_PER_INSTITUTION = 15
 
 
+# The mails name a recommendation by its reference and status: its texts are not loaded,
+# so that a pass costs the same statements however many assignments are due.
+_REFERENCE_ONLY = contains_eager(Assignment.recommendation).lazyload(Recommendation.texts)
+
+
 @dataclass
 class DigestItem:
     assignment: Assignment
@@ -103,7 +108,7 @@ def plan_digests(today: date) -> list[PlannedMessage]:
         .where(Assignment.active.is_(True), Recommendation.is_published.is_(True),
                Assignment.next_due <= today + timedelta(days=soon),
                Assignment.institution_id.in_({p.institution_id for p in people}))
-        .options(contains_eager(Assignment.recommendation))
+        .options(_REFERENCE_ONLY)
         .order_by(Assignment.next_due, Recommendation.reference, Assignment.id)
     ).all()
     by_institution: dict[int, list[DigestItem]] = defaultdict(list)
@@ -152,8 +157,7 @@ def plan_escalations(today: date) -> list[PlannedMessage]:
         select(Assignment).join(ranked, ranked.c.id == Assignment.id)
         .join(Assignment.recommendation).join(Assignment.institution)
         .where(ranked.c.rank <= ESCALATION_ITEMS_PER_INSTITUTION)
-        .options(contains_eager(Assignment.recommendation),
-                 contains_eager(Assignment.institution))
+        .options(_REFERENCE_ONLY, contains_eager(Assignment.institution))
         .order_by(Assignment.next_due, Recommendation.reference, Assignment.id)
     ).all()
     late_totals = dict(db.session.execute(
