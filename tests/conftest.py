@@ -174,8 +174,11 @@ def runner(app, _db):
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits_and_eager_celery(app):
     from tracker.extensions import limiter
+    from tracker.services import data_versions
 
     limiter.reset()
+    # Every test rolls its data back: figures one test cached must not serve the next.
+    data_versions.forget_all()
     # A test that builds another app makes that app's Celery the current one; tasks
     # (e-mails among them) must run through the suite's eager app again.
     app.extensions["celery"].set_default()

@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker import auth_loader  # noqa: F401  (registers the user loader)
     from tracker.celery_app import celery_init_app
     from tracker.cli import register_cli
+    from tracker.services import data_versions  # noqa: F401  (moves data counters at commit)
     from tracker.web import register_web
 
     register_web(app)

@@ -3,6 +3,7 @@
 from tracker.models.accounts import Role, User, UserSession, new_session_token
 from tracker.models.audit import AuditEvent
 from tracker.models.base import utcnow
+from tracker.models.data_version import DataVersion
 from tracker.models.followup import (
     Evidence,
     EvidenceKind,
@@ -61,6 +62,7 @@ __all__ = [
     "AssignmentRole",
     "AuditEvent",
     "Country",
+    "DataVersion",
     "Document",
     "Evidence",
     "EvidenceKind",
