@@ -28,6 +28,14 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
+    # Flask-Compress: pages and JSON in brotli or gzip, as the browser takes them. Its hook
+    # is registered by tracker.web.assets, which leaves out the static files (compressed
+    # once, in advance); streamed answers (downloads) are never compressed, so they stay
+    # streamed.
+    COMPRESS_REGISTER = False
+    COMPRESS_STREAMS = False
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
