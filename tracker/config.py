@@ -75,6 +75,9 @@ class Config:
     ESCALATION_OVERDUE_DAYS = 30
     REVIEW_WAITING_DAYS = 7
     PAGE_SIZE = 25
+    # A bulk write of at least this many rows (a bulk assignment, an import) refreshes
+    # the planner's statistics of the tables it filled (tracker.database).
+    STATISTICS_MIN_ROWS = 1000
 
     # The State this tracker follows up (ISO 3166 alpha-2): imports leave out records
     # addressed only to other States, and pages name the State only when it is another.
