@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres coverage lint translations extract-messages worker beat bench clean
+.PHONY: install run test test-sqlite test-postgres coverage lint translations extract-messages worker beat bench bench-http clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,10 @@ coverage: $(STAMP)
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# The pages over HTTP under gunicorn, with concurrent clients; needs wrk (bench/README.md).
+bench-http: install
+	$(BIN)/python bench/http_load.py
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .coverage .coverage.*

@@ -53,6 +53,7 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET bootstrap.static": PUBLIC,
     # public site
     "GET public.home": PUBLIC,
+    "GET public.healthz": PUBLIC,
     "GET public.recommendations": PUBLIC,
     "GET public.recommendation": PUBLIC,
     "GET public.set_language": PUBLIC,

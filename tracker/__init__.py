@@ -16,7 +16,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from tracker.config import check_config, load_config
     from tracker.database import configure_engine
-    from tracker.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from tracker.extensions import (
+        babel,
+        bootstrap,
+        compress,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
     from tracker.i18n import select_locale
 
     load_dotenv(override=False)
@@ -40,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     bootstrap.init_app(app)
+    compress.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     if app.config.get("PROXY_FIX_HOPS"):
@@ -80,6 +90,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.web import open_data
     app.register_blueprint(open_data.bp)
     register_hooks(app)
+    from tracker.web.assets import register_assets
+
+    register_assets(app)  # after every blueprint: it serves their static folders too
     register_cli(app)
     celery_init_app(app)
     return app

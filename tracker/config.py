@@ -28,6 +28,14 @@ class Config:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
+    # Flask-Compress: pages and JSON in brotli or gzip, as the browser takes them. Its hook
+    # is registered by tracker.web.assets, which leaves out the static files (compressed
+    # once, in advance); streamed answers (downloads) are never compressed, so they stay
+    # streamed.
+    COMPRESS_REGISTER = False
+    COMPRESS_STREAMS = False
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -67,6 +75,9 @@ class Config:
     ESCALATION_OVERDUE_DAYS = 30
     REVIEW_WAITING_DAYS = 7
     PAGE_SIZE = 25
+    # A bulk write of at least this many rows (a bulk assignment, an import) refreshes
+    # the planner's statistics of the tables it filled (tracker.database).
+    STATISTICS_MIN_ROWS = 1000
 
     # The State this tracker follows up (ISO 3166 alpha-2): imports leave out records
     # addressed only to other States, and pages name the State only when it is another.

@@ -2,6 +2,7 @@
 
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -30,4 +31,5 @@ babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 bootstrap = Bootstrap5()
+compress = Compress()
 limiter = Limiter(get_remote_address, default_limits=[], headers_enabled=False)

@@ -39,12 +39,16 @@ from tracker.models.recommendation import (
 )
 from tracker.models.reference import pending_label_link
 
-__all__ = ["BatchWriter", "ImportResult", "Outcome"]
+__all__ = ["WRITTEN_TABLES", "BatchWriter", "ImportResult", "Outcome"]
 
 # What an import may change on an existing recommendation besides its texts; the
 # original language, status, follow-up and assignments belong to the office.
 UPDATED_FIELDS = ("paragraph", "type", "upr_position", "document_id", "mechanism_id")
 RECOMMENDATION = Recommendation.__table__
+# Every table an import fills, whose statistics it leaves current.
+WRITTEN_TABLES = (RECOMMENDATION, RecommendationText.__table__, Document.__table__,
+                  recommendation_term, recommendation_state, recommendation_concerned_state,
+                  pending_label_link, AuditEvent.__table__)
 
 
 class BatchWriter(Planner):

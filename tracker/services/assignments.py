@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, case, exists, func, insert, literal, select
 from sqlalchemy.orm import joinedload
 
 from tracker import audit, policy
+from tracker.database import refresh_statistics
 from tracker.extensions import db
 from tracker.models import (
     REPORTING_RHYTHMS,
@@ -252,6 +253,7 @@ def bulk_assign(actor, rec_ids: Select, institution_ids: Iterable[int], data: As
         "rhythm_months": rhythm, "next_due": next_due.isoformat() if next_due else None,
         "recommendations": total, "created": result.created, "updated": result.updated,
         "scope": scope or {}})
+    refresh_statistics(db.session, [table], result.created + result.updated)
     queue_assignment_mails(new_assignment_action(), given)
     return result
 

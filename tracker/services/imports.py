@@ -10,10 +10,11 @@ from flask import current_app
 
 from tracker.audit import acting_as, current_actor
 from tracker.audit import record as audit_record
+from tracker.database import refresh_statistics
 from tracker.extensions import db
 from tracker.imports import RecommendationRecord, RowError
 from tracker.imports.records import strip_controls
-from tracker.imports.writer import BatchWriter, ImportResult, Outcome
+from tracker.imports.writer import WRITTEN_TABLES, BatchWriter, ImportResult, Outcome
 from tracker.models import User
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ def import_records(
                 audit_record(db.session, "import", "recommendation", None, {
                     **counts, "rows": result.rows, "sources": sorted(writer.sources)})
             db.session.flush()
+            if not dry_run:
+                refresh_statistics(db.session, WRITTEN_TABLES, result.created + result.updated)
     finally:
         if savepoint is not None:
             savepoint.rollback()

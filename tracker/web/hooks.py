@@ -28,6 +28,10 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
     def save_session(self, app, session, response) -> None:
+        if serves_static_file():
+            # A static file is cached publicly for a year: it must carry no cookie, and it
+            # does not vary with one.
+            return
         super().save_session(app, session, response)
         # Saving the session comes after every after-request hook, Flask-Login's remember
         # cookie included, which reads its Secure flag from the configuration only.
@@ -40,12 +44,20 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
                 response.headers.add("Set-Cookie", cookie)
 
 
+def serves_static_file() -> bool:
+    """Whether this request asks for a static file, the same bytes for everyone."""
+    endpoint = request.endpoint or ""
+    return endpoint == "static" or endpoint.endswith(".static")
+
+
 def register_hooks(app: Flask) -> None:
     """Attribute each request's changes to its user and address; secure the answers."""
     app.session_interface = SchemeAwareSessionInterface()
 
     @app.before_request
     def _set_actor():
+        if serves_static_file():
+            return  # no one to look up: the file is public and its answer may be shared
         user = current_user if current_user.is_authenticated else None
         audit.set_actor(
             audit.Actor(
@@ -68,7 +80,7 @@ def register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if current_user.is_authenticated:
+        if not serves_static_file() and current_user.is_authenticated:
             # Pages of signed-in people hold unpublished work: never keep them in caches.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

@@ -30,6 +30,16 @@ def home():
     return render_template("public/home.html", summary=summary)
 
 
+@bp.get("/healthz")
+def healthz():
+    """Say the web process is alive: for load balancers and container checks.
+
+    It reads no database, so that an outage there does not get every web process
+    restarted; the pages themselves tell the database's state.
+    """
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.get("/recommendations")
 def recommendations():
     filters, ignored = catalogue.parse_filters(current_user, request.args)
