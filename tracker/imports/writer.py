@@ -38,6 +38,7 @@ from tracker.models.recommendation import (
     recommendation_term,
 )
 from tracker.models.reference import pending_label_link
+from tracker.models.search import write_search_documents
 
 __all__ = ["BatchWriter", "ImportResult", "Outcome"]
 
@@ -128,6 +129,9 @@ class BatchWriter(Planner):
         insert_rows(recommendation_concerned_state,
                     concerned_rows + self.link_changes.pop("concerned", []))
         self.versions.flush()
+        # Searchable at once: the documents of the batch's new and changed recommendations.
+        write_search_documents(db.session.connection(),
+                               [plan.rec_id for plan in new_plans] + list(self.changed_ids))
         insert_rows(AuditEvent.__table__, event_rows(self.events))
         self.events = []
         self._expire()

@@ -53,6 +53,7 @@ from tracker.models.reference import (
     TermAlias,
     Vocabulary,
 )
+from tracker.models.search import RecommendationSearch
 
 __all__ = [
     "REPORTING_RHYTHMS",
@@ -92,6 +93,7 @@ __all__ = [
     "Role",
     "new_session_token",
     "StatusAssessment",
+    "RecommendationSearch",
     "RecommendationText",
     "TextSource",
     "StoredFile",
