@@ -79,11 +79,16 @@ def text_condition(q: str) -> ColumnElement[bool]:
     return Recommendation.id.in_(ids)
 
 
+def _database() -> str:
+    """Name the database the session reads (its bind is a connection under test)."""
+    bind = db.session.get_bind()
+    return str(getattr(bind, "engine", bind).url)
+
+
 def _stamp() -> tuple:
     """What tells cached answers are stale: this process's writes, anyone's newest write."""
-    bind = db.session.get_bind()
     newest = db.session.execute(select(func.max(SEARCH.c.updated_at))).scalar()
-    return str(bind.url), search_generation(), newest
+    return _database(), search_generation(), newest
 
 
 def matching_ids(q: str) -> dict[int, float]:
@@ -130,7 +135,7 @@ def _indexed_words() -> dict[str, int]:
 
 def _closest(word: str, indexed: dict[str, int]) -> str | None:
     """Return the indexed word nearest to a typed one (1 or 2 edits), the commonest first."""
-    choices = _vocabulary[str(db.session.get_bind().url)]["choices"]
+    choices = _vocabulary[_database()]["choices"]
     limit = 1 if len(word) < 5 else 2
     found = []
     for form in Term((word,)).forms():
