@@ -29,10 +29,24 @@ _TRANSLITERATED = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+class _Folded(dict):
+    """Each character's folded form, worked out the first time the character is met."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        decomposed = unicodedata.normalize("NFKD", ch.casefold().translate(_TRANSLITERATED))
+        folded = self[code] = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return folded
+
+
+_FOLDED = _Folded()
+
+
 def fold(text: str) -> str:
     """Case-fold text and drop its accents ("Niños" → "ninos", "ß" → "ss")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_TRANSLITERATED))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Character by character through a table (import speed): a combining accent folds
+    # to nothing on its own, so this is what folding the whole text at once gives.
+    return text.translate(_FOLDED)
 
 
 def words(text: str) -> list[str]:
@@ -46,14 +60,24 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(name) if name else None
 
 
-@lru_cache(maxsize=200_000)
+# Stems already worked out, by language: words repeat, and a stem costs a call into
+# Snowball (PyStemmer's C code behind snowballstemmer; pure Python without it, six times
+# slower).
+_STEMS: dict[str, dict[str, str]] = {}
+_MAX_STEMS = 200_000
+
+
 def stem(language: str, word: str) -> str:
     """Return a folded word's stem in a language (the word itself if none is known)."""
-    stemmer = _stemmer(language)
-    # Snowball stems digits and a word it has no rule for as they are; skip the call.
-    if stemmer is None or word.isdigit():
-        return word
-    return stemmer.stemWord(word) or word
+    known = _STEMS.setdefault(language, {})
+    found = known.get(word)
+    if found is None:
+        stemmer = _stemmer(language)
+        found = stemmer.stemWord(word) or word if stemmer and not word.isdigit() else word
+        if len(known) >= _MAX_STEMS:
+            known.clear()
+        known[word] = found
+    return found
 
 
 def query_forms(word: str) -> tuple[str, ...]:
@@ -71,5 +95,15 @@ def search_document(reference: str | None, paragraph: str | None, symbol: str | 
     """Return the search document of a recommendation from its (language, text) versions."""
     tokens = words(" ".join(part for part in (reference, paragraph, symbol) if part))
     for language, text in versions:
-        tokens.extend(stem(language, word) for word in words(text or ""))
+        tokens.extend(map(_stemmer_of(language), words(text or "")))
     return " ".join(tokens)
+
+
+def _stemmer_of(language: str):
+    known = _STEMS.setdefault(language, {})
+
+    def stemmed(word: str) -> str:
+        found = known.get(word)
+        return stem(language, word) if found is None else found
+
+    return stemmed

@@ -38,7 +38,7 @@ from tracker.models.recommendation import (
     recommendation_term,
 )
 from tracker.models.reference import pending_label_link
-from tracker.models.search import write_search_documents
+from tracker.models.search import search_row, write_search_documents
 
 __all__ = ["BatchWriter", "ImportResult", "Outcome"]
 
@@ -129,9 +129,15 @@ class BatchWriter(Planner):
         insert_rows(recommendation_concerned_state,
                     concerned_rows + self.link_changes.pop("concerned", []))
         self.versions.flush()
-        # Searchable at once: the documents of the batch's new and changed recommendations.
-        write_search_documents(db.session.connection(),
-                               [plan.rec_id for plan in new_plans] + list(self.changed_ids))
+        # Searchable at once: the documents of the batch's new and changed recommendations
+        # (the new ones from what the batch holds, without reading them back).
+        now = utcnow()
+        write_search_documents(
+            db.session.connection(), self.changed_ids, insert_rows=insert_rows,
+            created=[search_row(plan.rec_id, plan.reference, plan.record.paragraph,
+                                plan.record.document_symbol,
+                                [(record.language, record.text) for record in plan.texts()],
+                                now) for plan in new_plans])
         insert_rows(AuditEvent.__table__, event_rows(self.events))
         self.events = []
         self._expire()

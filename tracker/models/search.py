@@ -9,10 +9,10 @@ vocabulary ``recommendation_search_vocab``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Text, delete, event, inspect, select
+from sqlalchemy import ForeignKey, Table, Text, delete, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.extensions import db
@@ -69,18 +69,36 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and name == TSVECTOR_INDEX)
 
 
-def write_search_documents(connection, ids: Iterable[int]) -> None:
-    """Compute and store the search documents of these recommendations (gone ones dropped)."""
+def search_row(rec_id: int, reference: str | None, paragraph: str | None,
+               symbol: str | None, versions: Iterable[tuple[str, str]],
+               now: datetime) -> dict:
+    """Return the search table's row of a recommendation, from its fields and versions."""
+    return {"recommendation_id": rec_id,
+            "document": search_document(reference, paragraph, symbol, versions),
+            "updated_at": now}
+
+
+def write_search_documents(connection, ids: Iterable[int], *,
+                           insert_rows: Callable[[Table, list[dict]], None] | None = None,
+                           created: list[dict] | None = None) -> None:
+    """Compute and store the search documents of these recommendations (gone ones dropped).
+
+    ``created``: rows (``search_row``) of recommendations just created, written as they
+    are. ``insert_rows`` writes a batch of rows (the import's set-based insert); by
+    default an executemany, quick enough for the few recommendations an edit changes.
+    """
+    insert_rows = insert_rows or (lambda table, rows: connection.execute(table.insert(), rows))
+    if created:
+        insert_rows(SEARCH, created)
     ids = sorted(set(ids))
-    if not ids:
-        return
     rec, version = Recommendation.__table__, RecommendationText.__table__
+    document = Document.__table__
     now = utcnow()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         heads = connection.execute(
-            select(rec.c.id, rec.c.reference, rec.c.paragraph, Document.__table__.c.symbol)
-            .join(Document.__table__, Document.__table__.c.id == rec.c.document_id)
+            select(rec.c.id, rec.c.reference, rec.c.paragraph, document.c.symbol)
+            .join(document, document.c.id == rec.c.document_id)
             .where(rec.c.id.in_(chunk))).all()
         texts: dict[int, list[tuple[str, str]]] = {}
         for rec_id, language, text in connection.execute(
@@ -89,13 +107,12 @@ def write_search_documents(connection, ids: Iterable[int]) -> None:
                 .order_by(version.c.recommendation_id, version.c.language)):
             texts.setdefault(rec_id, []).append((language, text))
         connection.execute(delete(SEARCH).where(SEARCH.c.recommendation_id.in_(chunk)))
-        rows = [{"recommendation_id": rec_id,
-                 "document": search_document(reference, paragraph, symbol,
-                                             texts.get(rec_id, ())),
-                 "updated_at": now} for rec_id, reference, paragraph, symbol in heads]
+        rows = [search_row(rec_id, reference, paragraph, symbol, texts.get(rec_id, ()), now)
+                for rec_id, reference, paragraph, symbol in heads]
         if rows:
-            connection.execute(SEARCH.insert(), rows)
-    _Generation.bump()
+            insert_rows(SEARCH, rows)
+    if created or ids:
+        _Generation.bump()
 
 
 _PENDING = "search_documents_pending"
