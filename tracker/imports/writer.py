@@ -46,6 +46,8 @@ __all__ = ["BatchWriter", "ImportResult", "Outcome"]
 # original language, status, follow-up and assignments belong to the office.
 UPDATED_FIELDS = ("paragraph", "type", "upr_position", "document_id", "mechanism_id")
 RECOMMENDATION = Recommendation.__table__
+# The fields besides the texts ("text", "text_es") that a search document is made of.
+SEARCHED_FIELDS = ("paragraph", "document_id")
 
 
 class BatchWriter(Planner):
@@ -68,6 +70,8 @@ class BatchWriter(Planner):
                                     self.country_codes)
         self.events: list[tuple[str, str, object, dict]] = []
         self.changed_ids: set[int] = set()
+        # Those whose searched fields changed (texts, paragraph, document), by batch.
+        self.searched_ids: set[int] = set()
 
     # -- writing a batch ---------------------------------------------------------------
 
@@ -133,7 +137,7 @@ class BatchWriter(Planner):
         # (the new ones from what the batch holds, without reading them back).
         now = utcnow()
         write_search_documents(
-            db.session.connection(), self.changed_ids, insert_rows=insert_rows,
+            db.session.connection(), self.searched_ids, insert_rows=insert_rows,
             created=[search_row(plan.rec_id, plan.reference, plan.record.paragraph,
                                 plan.record.document_symbol,
                                 [(record.language, record.text) for record in plan.texts()],
@@ -158,6 +162,7 @@ class BatchWriter(Planner):
                     and obj.recommendation_id in self.changed_ids):
                 db.session.expire(obj)
         self.changed_ids.clear()
+        self.searched_ids.clear()
 
     @staticmethod
     def _links(table, column: str, ids: list[int]) -> dict[int, set[int]]:
@@ -256,6 +261,8 @@ class BatchWriter(Planner):
                                .values(**columns, version=RECOMMENDATION.c.version + 1,
                                        updated_at=utcnow()))
             self.changed_ids.add(rec.id)
+            if any(name in SEARCHED_FIELDS or name.startswith("text") for name in values):
+                self.searched_ids.add(rec.id)
             self._event("update", rec.id, changes, record)
         self.ledger.written(rec.id, record.row, fields, rec.reference, merge=plan.merge,
                             replaces=plan.replaces)
