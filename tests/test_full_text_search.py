@@ -5,10 +5,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
 
 from tests import factories as f
+from tests.conftest import scratch_database
 from tests.test_public import page, shown
+from tracker import create_app
 from tracker.extensions import db
 from tracker.imports import RecommendationRecord
 from tracker.models import Recommendation
@@ -169,3 +172,62 @@ def test_the_public_page_searches_published_recommendations(client, texts, sessi
     assert listed_for('"unbalanced') == set()
     html = page(client, "/recommendations?q=tortura")
     assert "Cómo buscar" in html  # the help on the syntax, in the reader's language
+
+
+# --- the migration --------------------------------------------------------------------------
+
+
+def test_the_migration_indexes_the_stored_recommendations_and_goes_back(tmp_path):
+    with scratch_database(tmp_path, "full_text_search") as (url, options):
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+                          "SQLALCHEMY_ENGINE_OPTIONS": options})
+        with app.app_context():
+            upgrade(revision="c4a7e2d91b05")
+            _stored_rows()
+            upgrade(revision="7d2f4c8e1a93")
+            assert _references(matching_ids("ninos")) == {"A/HRC/1 ¶1"}
+            assert _references(matching_ids("torturas")) == {"A/HRC/1 ¶2"}
+            assert _references(matching_ids('"a/hrc/1"')) == {"A/HRC/1 ¶1", "A/HRC/1 ¶2"}
+            db.session.commit()
+            downgrade(revision="c4a7e2d91b05")
+            left = {name for name in inspect(db.engine).get_table_names()
+                    if name.startswith("recommendation_search")}
+            upgrade()
+            assert _references(matching_ids("tortura")) == {"A/HRC/1 ¶2"}
+            db.session.remove()
+            db.engine.dispose()
+    assert left == set()
+
+
+def _references(ids) -> set[str]:
+    return set(db.session.scalars(select(Recommendation.reference).where(
+        Recommendation.id.in_(ids))))
+
+
+def _stored_rows() -> None:
+    """Two recommendations, one with a Spanish version, stored before the search index."""
+    now = "2026-01-01 00:00:00"
+    for statement in (
+        "INSERT INTO mechanism (id, code, family, name_es, name_en, active, sort_order, "
+        "created_at, updated_at, version) VALUES (1, 'UPR', 'upr', 'EPU', 'UPR', true, 0, "
+        ":now, :now, 1)",
+        "INSERT INTO document (id, mechanism_id, symbol, created_at, updated_at, version) "
+        "VALUES (1, 1, 'A/HRC/1', :now, :now, 1)",
+    ):
+        db.session.execute(text(statement), {"now": now})
+    for rec_id, versions in ((1, {"en": "Protect children.", "es": "Proteger a los niños."}),
+                             (2, {"es": "Prevenir la tortura."})):
+        original = next(iter(versions))
+        db.session.execute(text(
+            "INSERT INTO recommendation (id, document_id, mechanism_id, paragraph, reference, "
+            "text, language, type, follow_up, is_published, status, curated_fields, "
+            "created_at, updated_at, version) VALUES (:id, 1, 1, :id, :reference, :text, "
+            ":language, 'recommendation', false, true, 'no_information', '[]', :now, :now, 1)"),
+            {"id": rec_id, "reference": f"A/HRC/1 ¶{rec_id}", "text": versions[original],
+             "language": original, "now": now})
+        for language, body in versions.items():
+            db.session.execute(text(
+                "INSERT INTO recommendation_text (recommendation_id, language, text, source, "
+                "updated_at) VALUES (:id, :language, :text, 'file', :now)"),
+                {"id": rec_id, "language": language, "text": body, "now": now})
+    db.session.commit()
