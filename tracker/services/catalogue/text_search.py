@@ -40,6 +40,7 @@ from tracker.text_analysis import fold, stem, words
 __all__ = ["matching_ids", "parse_query", "suggest", "text_condition"]
 
 _CACHED_ANSWERS = 128
+_CACHED_IDS = 500_000
 # How often a process asks whether others changed the data its vocabulary was built from.
 VOCABULARY_CHECK_SECONDS = 60
 # Texts read to find how a suggested word is written (with its accents).
@@ -103,7 +104,9 @@ def matching_ids(q: str) -> dict[int, float]:
     ids, rank = _matches(query)
     found = dict(db.session.execute(ids.add_columns(rank)).tuples().all())
     _answers[key] = found
-    while len(_answers) > _CACHED_ANSWERS:
+    # Bounded by the ids held too: a common word's answer holds a tenth of the table.
+    while len(_answers) > _CACHED_ANSWERS or (
+            len(_answers) > 1 and sum(map(len, _answers.values())) > _CACHED_IDS):
         _answers.popitem(last=False)
     return dict(found)
 
