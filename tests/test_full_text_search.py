@@ -106,6 +106,9 @@ def test_an_edit_is_found_at_once(texts, session):
     assert found("albinism") == set()
     assert found("inscripcion") == {"DISCRIMINATION"}
     assert found("registration") == {"DISCRIMINATION"}
+    f.curate(rec, versions={"es": ""})  # the Spanish version removed
+    assert found("inscripcion") == set()
+    assert found("registration") == {"DISCRIMINATION"}
 
     rec.document.symbol = "CRC/C/HND/CO/7"
     rec.reference = "BIRTHS"

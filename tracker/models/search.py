@@ -27,8 +27,10 @@ TSVECTOR_INDEX = "ix_recommendation_search_terms"
 _CHUNK = 500
 
 # What a search document is made of, per model: a change to any of them rewrites it.
+# A version removed from ``texts`` is deleted as an orphan during the flush, after
+# before_flush has run: the collection's change tells.
 _RECOMMENDATION_FIELDS = ("reference", "paragraph", "document_id", "document", "text",
-                          "language")
+                          "language", "texts")
 
 
 class RecommendationSearch(db.Model):
