@@ -32,6 +32,7 @@ from tracker.models import (
     OfficeAction,
     ProgressReport,
     Recommendation,
+    RecommendationSearch,
     RecommendationText,
     ReportTransition,
     Role,
@@ -238,6 +239,14 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
         ["recommendation_id", "language", "text", "source", "updated_at"],
         select(new.c.id, text.c.language, text.c.text, text.c.source, _ts(stamp))
         .select_from(text.join(src, src.c.id == text.c.recommendation_id)
+                     .join(new, new.c.reference == src.c.reference + suffix))
+        .where(src.c.id <= base_max)))
+    # The search document too: the copy's reference and symbol add the word of its number.
+    search = RecommendationSearch.__table__
+    db.session.execute(insert(search).from_select(
+        ["recommendation_id", "document", "updated_at"],
+        select(new.c.id, search.c.document + f" {copy_no}", _ts(stamp))
+        .select_from(search.join(src, src.c.id == search.c.recommendation_id)
                      .join(new, new.c.reference == src.c.reference + suffix))
         .where(src.c.id <= base_max)))
     for table, column in ((recommendation_term, "term_id"), (recommendation_state, "country_id")):

@@ -6,6 +6,7 @@ from alembic import context
 from flask import current_app
 
 from tracker.models.base import UTCDateTime
+from tracker.models.search import include_object
 
 config = context.config
 logger = logging.getLogger("alembic.env")
@@ -33,6 +34,7 @@ def run_migrations_offline():
         literal_binds=True,
         render_as_batch=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -43,6 +45,7 @@ def run_migrations_online():
     args.setdefault("process_revision_directives", _skip_empty)
     args.setdefault("render_item", render_item)
     args.setdefault("compare_type", True)
+    args.setdefault("include_object", include_object)
     with migrate_ext.db.engine.connect() as connection:
         # SQLite changes a column by rebuilding the table (copy, drop, rename): with foreign
         # keys on, dropping the old table would delete every row that cascades from it. The

@@ -197,9 +197,10 @@ def test_filter_options_leave_out_documents_without_published_recommendations(cl
         ("educación secundaria", {"R-EDU"}),  # the Spanish translation
         ("EDUCACION   SECUNDARIA", {"R-EDU"}),
         ("ninas", {"R-EDU"}),  # ñ typed as n
-        ("100%", {"R-PRISON"}),  # LIKE and regex characters are literal
-        ("100_", set()),
-        ("(occupancy", set()),
+        ("100%", {"R-PRISON"}),  # punctuation separates words, never an operator
+        ("100_", {"R-PRISON"}),
+        ("(occupancy", {"R-PRISON"}),
+        ("prison", {"R-PRISON"}),  # English stem of "prisons"
         ("nothing like this", set()),
     ],
 )

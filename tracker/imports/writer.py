@@ -38,6 +38,7 @@ from tracker.models.recommendation import (
     recommendation_term,
 )
 from tracker.models.reference import pending_label_link
+from tracker.models.search import RecommendationSearch, search_row, write_search_documents
 
 __all__ = ["WRITTEN_TABLES", "BatchWriter", "ImportResult", "Outcome"]
 
@@ -48,7 +49,9 @@ RECOMMENDATION = Recommendation.__table__
 # Every table an import fills, whose statistics it leaves current.
 WRITTEN_TABLES = (RECOMMENDATION, RecommendationText.__table__, Document.__table__,
                   recommendation_term, recommendation_state, recommendation_concerned_state,
-                  pending_label_link, AuditEvent.__table__)
+                  pending_label_link, AuditEvent.__table__, RecommendationSearch.__table__)
+# The fields besides the texts ("text", "text_es") that a search document is made of.
+SEARCHED_FIELDS = ("paragraph", "document_id")
 
 
 class BatchWriter(Planner):
@@ -71,6 +74,8 @@ class BatchWriter(Planner):
                                     self.country_codes)
         self.events: list[tuple[str, str, object, dict]] = []
         self.changed_ids: set[int] = set()
+        # Those whose searched fields changed (texts, paragraph, document), by batch.
+        self.searched_ids: set[int] = set()
 
     # -- writing a batch ---------------------------------------------------------------
 
@@ -132,6 +137,15 @@ class BatchWriter(Planner):
         insert_rows(recommendation_concerned_state,
                     concerned_rows + self.link_changes.pop("concerned", []))
         self.versions.flush()
+        # Searchable at once: the documents of the batch's new and changed recommendations
+        # (the new ones from what the batch holds, without reading them back).
+        now = utcnow()
+        write_search_documents(
+            db.session.connection(), self.searched_ids, insert_rows=insert_rows,
+            created=[search_row(plan.rec_id, plan.reference, plan.record.paragraph,
+                                plan.record.document_symbol,
+                                [(record.language, record.text) for record in plan.texts()],
+                                now) for plan in new_plans])
         insert_rows(AuditEvent.__table__, event_rows(self.events))
         self.events = []
         self._expire()
@@ -152,6 +166,7 @@ class BatchWriter(Planner):
                     and obj.recommendation_id in self.changed_ids):
                 db.session.expire(obj)
         self.changed_ids.clear()
+        self.searched_ids.clear()
 
     @staticmethod
     def _links(table, column: str, ids: list[int]) -> dict[int, set[int]]:
@@ -250,6 +265,8 @@ class BatchWriter(Planner):
                                .values(**columns, version=RECOMMENDATION.c.version + 1,
                                        updated_at=utcnow()))
             self.changed_ids.add(rec.id)
+            if any(name in SEARCHED_FIELDS or name.startswith("text") for name in values):
+                self.searched_ids.add(rec.id)
             self._event("update", rec.id, changes, record)
         self.ledger.written(rec.id, record.row, fields, rec.reference, merge=plan.merge,
                             replaces=plan.replaces)

@@ -54,6 +54,7 @@ from tracker.models.reference import (
     TermAlias,
     Vocabulary,
 )
+from tracker.models.search import RecommendationSearch
 
 __all__ = [
     "REPORTING_RHYTHMS",
@@ -94,6 +95,7 @@ __all__ = [
     "Role",
     "new_session_token",
     "StatusAssessment",
+    "RecommendationSearch",
     "RecommendationText",
     "TextSource",
     "StoredFile",

@@ -16,7 +16,7 @@ from tracker.services.catalogue.listing import (
     search_recommendations,
     summarise,
 )
-from tracker.services.catalogue.text_search import text_condition, text_pattern
+from tracker.services.catalogue.text_search import matching_ids, suggest, text_condition
 
 __all__ = [
     "Detail",
@@ -27,10 +27,11 @@ __all__ = [
     "count_recommendations",
     "filter_options",
     "get_recommendation",
+    "matching_ids",
     "parse_filters",
     "recommendation_detail",
     "search_recommendations",
+    "suggest",
     "summarise",
     "text_condition",
-    "text_pattern",
 ]
