@@ -174,9 +174,9 @@ COLUMNS: tuple[OpenColumn, ...] = (
          _l("The States the recommendation is addressed to; empty means this tracker's "
             "own State."), "Honduras", lambda r, v: r.states_concerned, imported=True),
     _col("themes", K.LIST, _l("Human-rights themes (UHRI's list)."),
-         _l("Women's rights"), lambda r, v: r.terms.get("themes", []), imported=True),
+         _l("Discrimination against women"), lambda r, v: r.terms.get("themes", []), imported=True),
     _col("affected_persons", K.LIST, _l("Persons or groups affected (UHRI's list)."),
-         _l("Women and girls"), lambda r, v: r.terms.get("affected_persons", []),
+         _l("Women"), lambda r, v: r.terms.get("affected_persons", []),
          imported=True),
     _col("sdgs", K.LIST, _l("Sustainable Development Goals."),
          _l("5. Gender equality"), lambda r, v: r.terms.get("sdg", []), imported=True),
@@ -200,9 +200,9 @@ COLUMNS: tuple[OpenColumn, ...] = (
          "2024-06-30", lambda r, v: r.status_assessed_on),
     _col("lead_institutions", K.LIST,
          _l("The State institutions responsible for it (name and acronym)."),
-         _l("Secretariat of Human Rights (SEDH)"), lambda r, v: r.lead_institutions),
+         _l("Secretariat of State for Human Rights (SEDH)"), lambda r, v: r.lead_institutions),
     _col("supporting_institutions", K.LIST, _l("The institutions that support them."),
-         _l("Public Ministry (MP)"), lambda r, v: r.supporting_institutions),
+         _l("Public Prosecution Service (MP)"), lambda r, v: r.supporting_institutions),
     _col("url", K.URL, _l("The recommendation's public page on this site."),
          "https://…/recommendations/1234", lambda r, v: r.url),
 )
