@@ -282,6 +282,7 @@ def world(session) -> World:
             "job_id": export.id,
             "import_id": imported.id,
             "label_id": waiting.id,
+            "fmt": "csv",
         },
     )
 
