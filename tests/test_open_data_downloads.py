@@ -191,8 +191,8 @@ def test_odd_filter_values_are_ignored_not_a_server_error(client, many, query):
 def test_a_search_with_no_match_downloads_an_empty_file_with_its_header(client, session):
     rows = download(client, "/recommendations.csv?q=zzzz").data.decode("utf-8-sig")
     assert rows.startswith("recommendation_id,reference,mechanism,")
-    assert json_items(client, "/recommendations.json?q=zzzz") == {
-        **json_items(client, "/recommendations.json?q=zzzz"), "count": 0, "items": []}
+    empty = json_items(client, "/recommendations.json?q=zzzz")
+    assert (empty["count"], empty["items"], empty["filters"]) == (0, [], {"q": "zzzz"})
     assert xlsx_rows(client, "/recommendations.xlsx?q=zzzz") == []
 
 
