@@ -124,7 +124,7 @@ def test_the_dictionary_describes_every_column_of_the_downloads(client, session,
         assert f'id="column-{column}"' in html, column
     for word in words:
         assert word in html
-    assert "<caption>" in html and 'scope="col"' in html
+    assert "<caption" in html and 'scope="col"' in html
 
 
 @pytest.mark.parametrize(("lang", "words"), [
