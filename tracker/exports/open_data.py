@@ -211,12 +211,6 @@ RECORD_COLUMNS = tuple(c for c in COLUMNS if not c.per_version)
 VERSION_COLUMNS = tuple(c for c in COLUMNS if c.per_version)
 
 
-def public_selection(ids, locale: str, generated_at) -> Selection:
-    """Return the selection of these recommendation ids as the public may read them."""
-    return Selection(ids=ids, public=True, locale=locale, description=[],
-                     generated_at=generated_at)
-
-
 class _Lookups(_Reference):
     """The matrix's reference tables, plus what only the downloads name."""
 
