@@ -13,4 +13,4 @@ RUN pip install . && pybabel compile -d tracker/translations -f \
 USER tracker
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "tracker:create_app()"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600", "tracker:create_app()"]

@@ -59,6 +59,10 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET public.set_language": PUBLIC,
     "GET files.evidence": PRIVATE_EVIDENCE_OF_A,
     "GET open_data.index": PUBLIC,
+    "GET open_data.download": PUBLIC,
+    "GET open_data.dictionary": PUBLIC,
+    "GET open_data.licence": PUBLIC,
+    "GET open_data.status_feed": PUBLIC,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
@@ -279,6 +283,7 @@ def world(session) -> World:
             "job_id": export.id,
             "import_id": imported.id,
             "label_id": waiting.id,
+            "fmt": "csv",
         },
     )
 

@@ -48,6 +48,9 @@ COLUMNS = REQUIRED + (
     "states_concerned",
 )
 LIST_SEPARATORS = ";\n"
+# The tracker's own CSV exports put a ' before a cell a spreadsheet would take for a
+# formula (see ``tracker.exports.matrix``); reading one back drops it.
+_QUOTED_FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r")
 
 
 def decode_text(raw: bytes, name: str) -> str:
@@ -94,7 +97,7 @@ def read_tracker_csv(source, name: str | None = None) -> RecordStream:
 
 def _records(reader: csv.DictReader, name: str) -> Iterator[Item]:
     for number, row in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in row.items() if k}
+        values = {k: _unquoted((v or "").strip()) for k, v in row.items() if k}
         if not any(values.values()):
             continue
         cleaned = clean_cells(values)
@@ -106,6 +109,10 @@ def _records(reader: csv.DictReader, name: str) -> Iterator[Item]:
         if cleaned:
             record.warnings.append(controls_warning(cleaned))
         yield record
+
+
+def _unquoted(value: str) -> str:
+    return value[1:] if value.startswith(_QUOTED_FORMULA) else value
 
 
 def _labels(value: str) -> list[str]:
