@@ -1,4 +1,4 @@
-"""The public catalogue: filters, text search, paging and counts of recommendations.
+"""The public catalogue: filters, facets, text search, paging and counts of recommendations.
 
 Every query goes through ``tracker.policy`` so a visitor only ever counts, lists or
 reads what they may see.
@@ -6,13 +6,17 @@ reads what they may see.
 
 from tracker.services.catalogue.detail import Detail, get_recommendation, recommendation_detail
 from tracker.services.catalogue.listing import (
-    FilterOptions,
+    Facet,
+    FacetValue,
     Filters,
+    Ignored,
     Page,
+    Results,
     Summary,
+    browse,
     count_recommendations,
-    filter_options,
     parse_filters,
+    parse_paging,
     search_recommendations,
     summarise,
 )
@@ -20,14 +24,18 @@ from tracker.services.catalogue.text_search import text_condition, text_pattern
 
 __all__ = [
     "Detail",
-    "FilterOptions",
+    "Facet",
+    "FacetValue",
     "Filters",
+    "Ignored",
     "Page",
+    "Results",
     "Summary",
+    "browse",
     "count_recommendations",
-    "filter_options",
     "get_recommendation",
     "parse_filters",
+    "parse_paging",
     "recommendation_detail",
     "search_recommendations",
     "summarise",

@@ -1,34 +1,43 @@
-"""The list of recommendations: filters, paging and counts, within what the user may see."""
+"""The list of recommendations: filters, paging, facets and counts, within what the user may see.
+
+Counts, facets and the order of the list come from the in-memory facet index
+(``facets.py``); ``_conditions`` says the same filters in SQL for lists and exports that
+stream from the database.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, select
+from babel.numbers import format_decimal
+from pyroaring import BitMap
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker import policy
 from tracker.extensions import db
-from tracker.i18n import current_language
-from tracker.ids import parse_id
+from tracker.i18n import current_language, label
+from tracker.ids import MAX_ID, parse_id, parse_page
 from tracker.models import (
+    Assignment,
+    Country,
     Document,
     ImplementationStatus,
     Mechanism,
+    MechanismFamily,
     Recommendation,
     RecommendationType,
-    Term,
-    Vocabulary,
+    UprPosition,
 )
-from tracker.models.recommendation import recommendation_term
-from tracker.services.catalogue.text_search import text_condition
+from tracker.models.recommendation import recommendation_state, recommendation_term
+from tracker.services.catalogue.facets import FACET_NAMES, TERM_FACETS, FacetIndex, facet_index
+from tracker.services.catalogue.text_search import matching_ids, suggest, text_condition
 
-THEME_VOCABULARY = "themes"
 MAX_QUERY_LENGTH = 200
-# Above this many documents the unfiltered select would be unusable; ask for a mechanism first.
-MAX_DOCUMENT_OPTIONS = 400
 
 
 def paragraph_order() -> list[ColumnElement]:
@@ -38,42 +47,210 @@ def paragraph_order() -> list[ColumnElement]:
     return [digits, func.substr(paragraph, 1, digits), func.length(paragraph), paragraph]
 
 
+SORTS = ("relevance", "date", "reference")
+# Enough for any real combination; a longer list is an attack or a mistake, not a search.
+MAX_VALUES_PER_FILTER = 20
+MAX_PER_PAGE = 100
+_ENUM_FACETS = {"family": MechanismFamily, "position": UprPosition,
+                "status": ImplementationStatus, "type": RecommendationType}
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What the visitor asked the list for; None means 'any'."""
+    """What the visitor asked the list for: values of a filter are OR-ed, filters AND-ed.
 
-    mechanism_id: int | None = None
-    document_id: int | None = None
-    status: ImplementationStatus | None = None
-    type: RecommendationType | None = None
-    theme_id: int | None = None
+    Each filter holds its values as the URL writes them (ids, codes); empty means 'any'.
+    """
+
+    family: tuple[str, ...] = ()
+    mechanism: tuple[str, ...] = ()
+    document: tuple[str, ...] = ()
+    cycle: tuple[str, ...] = ()
+    year: tuple[str, ...] = ()
+    position: tuple[str, ...] = ()
+    state: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+    sdg: tuple[str, ...] = ()
+    pillar: tuple[str, ...] = ()
+    institution: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
     q: str = ""
+    # Empty: the default order (relevance with a text query, else date).
+    sort: str = ""
 
-    def as_args(self) -> dict[str, str]:
+    def chosen(self, facet: str) -> tuple[str, ...]:
+        return getattr(self, facet)
+
+    @property
+    def order(self) -> str:
+        return self.sort or ("relevance" if self.q else "date")
+
+    def as_args(self) -> dict[str, str | list[str]]:
         """Return the filters as URL query arguments, leaving out the unset ones."""
-        args = {
-            "mechanism": self.mechanism_id,
-            "document": self.document_id,
-            "status": self.status.value if self.status else None,
-            "type": self.type.value if self.type else None,
-            "theme": self.theme_id,
-            "q": self.q or None,
-        }
-        return {k: str(v) for k, v in args.items() if v is not None}
+        args: dict[str, str | list[str]] = {}
+        for name in FACET_NAMES:
+            values = self.chosen(name)
+            if values:
+                args[name] = values[0] if len(values) == 1 else list(values)
+        if self.q:
+            args["q"] = self.q
+        if self.sort:
+            args["sort"] = self.sort
+        return args
+
+    def toggled(self, facet: str, value: str) -> Filters:
+        """Return these filters with the value chosen, or no longer chosen if it was."""
+        values = self.chosen(facet)
+        changed = tuple(v for v in values if v != value) if value in values else (*values, value)
+        return replace(self, **{facet: changed})
+
+    def without(self, facet: str) -> Filters:
+        """Return these filters without any value of one filter (or the text, for ``q``)."""
+        return replace(self, **{facet: "" if facet in ("q", "sort") else ()})
 
     @property
     def is_empty(self) -> bool:
-        return not self.as_args()
+        return not self.q and not any(self.chosen(name) for name in FACET_NAMES)
 
 
-@dataclass
-class FilterOptions:
-    """The choices offered by the list's filter form."""
+class Ignored(NamedTuple):
+    """A query argument left out because its value names nothing the list knows."""
 
-    mechanisms: list[Mechanism]
-    documents: list[Document]
-    themes: list[Term]
-    documents_truncated: bool = False
+    name: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+def _arg_values(args: Mapping[str, str], name: str) -> list[str]:
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None:
+        return getlist(name)
+    value = args.get(name)
+    return [value] if value is not None else []
+
+
+def _clean_text(raw: str | None) -> str:
+    """Collapse spaces and drop control characters (PostgreSQL refuses NUL in text)."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
+
+
+def _short_number(raw: str, top: int) -> str | None:
+    value = parse_id(raw)
+    return str(value) if value is not None and value <= top else None
+
+
+def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[Ignored]]:
+    """Read the filters from query arguments; return them and the values ignored."""
+    index = facet_index(user)
+    ignored: list[Ignored] = []
+
+    def valid(facet: str, raw: str) -> str | None:
+        if facet in _ENUM_FACETS:
+            return raw if raw in {e.value for e in _ENUM_FACETS[facet]} else None
+        if facet == "year":
+            return _short_number(raw, 9999)
+        if facet == "cycle":
+            return _short_number(raw, 99)
+        value = raw.upper() if facet == "state" else _short_number(raw, MAX_ID)
+        return value if value is not None and index.knows(facet, value) else None
+
+    chosen: dict[str, tuple[str, ...]] = {}
+    for facet in FACET_NAMES:
+        values: list[str] = []
+        for raw in _arg_values(args, facet):
+            raw = _clean_text(raw)
+            if not raw:
+                continue
+            value = valid(facet, raw) if len(values) < MAX_VALUES_PER_FILTER else None
+            if value is None:
+                ignored.append(Ignored(facet, raw[:40]))
+            elif value not in values:
+                values.append(value)
+        chosen[facet] = tuple(values)
+    q = _clean_text(args.get("q"))
+    sort = _clean_text(args.get("sort"))
+    if sort and sort not in SORTS:
+        ignored.append(Ignored("sort", sort[:40]))
+        sort = ""
+    if sort == ("relevance" if q else "date") or (sort == "relevance" and not q):
+        sort = ""
+    return Filters(**chosen, q=q, sort=sort), ignored
+
+
+def parse_paging(args: Mapping[str, str], per_page: int) -> tuple[int, int, list[Ignored]]:
+    """Read ``page`` and ``per_page``; return them and the values that could not be used."""
+    ignored: list[Ignored] = []
+    raw_page = _clean_text(args.get("page"))
+    page = parse_page(raw_page) if raw_page else 1
+    if raw_page and parse_id(raw_page) is None:
+        ignored.append(Ignored("page", raw_page[:40]))
+    raw_size = _clean_text(args.get("per_page"))
+    if raw_size:
+        asked = parse_id(raw_size)
+        if asked is None or asked > MAX_PER_PAGE:
+            ignored.append(Ignored("per_page", raw_size[:40]))
+            per_page = MAX_PER_PAGE if asked is not None else per_page
+        else:
+            per_page = asked
+    return page, per_page, ignored
+
+
+def _in_documents(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return Recommendation.document_id.in_(select(Document.id).where(condition))
+
+
+def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Return the filters as SQL conditions on Recommendation (lists and exports use them)."""
+    conditions: list[ColumnElement[bool]] = []
+    ints = {name: [int(v) for v in filters.chosen(name)]
+            for name in ("mechanism", "document", "cycle", "year", "institution", *TERM_FACETS)}
+    if filters.family:
+        conditions.append(Recommendation.mechanism_id.in_(
+            select(Mechanism.id).where(
+                Mechanism.family.in_([MechanismFamily(v) for v in filters.family]))))
+    if ints["mechanism"]:
+        conditions.append(Recommendation.mechanism_id.in_(ints["mechanism"]))
+    if ints["document"]:
+        conditions.append(Recommendation.document_id.in_(ints["document"]))
+    if ints["cycle"]:
+        conditions.append(_in_documents(Document.upr_cycle.in_(ints["cycle"])))
+    if ints["year"]:
+        # Date ranges, not a year function: the same on both databases, and indexable.
+        conditions.append(_in_documents(or_(*(
+            and_(Document.date >= date(y, 1, 1), Document.date < date(y + 1, 1, 1))
+            for y in ints["year"]))))
+    if filters.position:
+        conditions.append(Recommendation.upr_position.in_(
+            [UprPosition(v) for v in filters.position]))
+    if filters.state:
+        conditions.append(Recommendation.id.in_(
+            select(recommendation_state.c.recommendation_id)
+            .join(Country, recommendation_state.c.country_id == Country.id)
+            .where(Country.iso2.in_(filters.state))))
+    for facet in TERM_FACETS:
+        # One condition per facet: terms of one facet are OR-ed, facets AND-ed.
+        if ints[facet]:
+            conditions.append(Recommendation.id.in_(
+                select(recommendation_term.c.recommendation_id)
+                .where(recommendation_term.c.term_id.in_(ints[facet]))))
+    if ints["institution"]:
+        conditions.append(Recommendation.id.in_(
+            select(Assignment.recommendation_id).where(
+                Assignment.active.is_(True), Assignment.institution_id.in_(ints["institution"]))))
+    if filters.status:
+        conditions.append(Recommendation.status.in_(
+            [ImplementationStatus(v) for v in filters.status]))
+    if filters.type:
+        conditions.append(Recommendation.type.in_(
+            [RecommendationType(v) for v in filters.type]))
+    if filters.q:
+        conditions.append(text_condition(filters.q))
+    return conditions
 
 
 @dataclass
@@ -120,214 +297,189 @@ class Summary:
     documents: int
 
 
-def _visible_ids(user) -> Select:
-    return policy.recommendations_visible_to(user, select(Recommendation.id))
+@dataclass
+class FacetValue:
+    """One value of a facet, with how many matches choosing it would give."""
+
+    value: str
+    label: str
+    count: int
+    chosen: bool
 
 
-def _has_visible(user, column) -> ColumnElement[bool]:
-    """An EXISTS over the visible recommendations whose ``column`` matches the outer row."""
-    return policy.recommendations_visible_to(
-        user, select(Recommendation.id).where(column)
-    ).exists()
+@dataclass
+class Facet:
+    """A filter as the list offers it: its values with counts, the most used first."""
+
+    name: str
+    values: list[FacetValue]
+    # Values left out of ``values`` (a long facet shows its top ones unless expanded).
+    hidden: int = 0
+    expanded: bool = False
+
+    @property
+    def chosen(self) -> list[FacetValue]:
+        return [v for v in self.values if v.chosen]
 
 
-def _used_by_visible(user, outer, inner) -> ColumnElement[bool]:
-    """``outer IN (inner of the visible recommendations)``.
+@dataclass
+class Results:
+    """A page of the list, its facets, and a spelling to suggest when nothing matched."""
 
-    An IN list is built once; a correlated EXISTS per outer row made SQLite scan the
-    recommendations once per document (seconds per page at 270,000 rows).
-    """
-    return outer.in_(policy.recommendations_visible_to(user, select(inner).distinct()))
-
-
-def filter_options(user, filters: Filters) -> FilterOptions:
-    """Return the mechanisms, documents (of the chosen mechanism, if any) and themes to offer."""
-    mechanisms = db.session.scalars(
-        select(Mechanism)
-        .where(_used_by_visible(user, Mechanism.id, Recommendation.mechanism_id))
-        .order_by(Mechanism.sort_order, Mechanism.code)
-    ).all()
-    docs_query = (
-        select(Document)
-        .join(Document.mechanism)
-        .where(_used_by_visible(user, Document.id, Recommendation.document_id))
-        .options(contains_eager(Document.mechanism))
-        .order_by(Mechanism.sort_order, Mechanism.code, Document.date.desc(), Document.symbol)
-    )
-    if filters.mechanism_id is not None:
-        docs_query = docs_query.where(Document.mechanism_id == filters.mechanism_id)
-    documents = list(db.session.scalars(docs_query.limit(MAX_DOCUMENT_OPTIONS + 1)))
-    truncated = len(documents) > MAX_DOCUMENT_OPTIONS
-    if truncated:
-        chosen = db.session.get(Document, filters.document_id) if filters.document_id else None
-        documents = [chosen] if chosen else []
-    themes = db.session.scalars(
-        policy.terms_visible_to(
-            user,
-            select(Term)
-            .join(Term.vocabulary)
-            .where(Vocabulary.code == THEME_VOCABULARY, Term.active.is_(True)),
-        )
-    ).all()
-    lang = current_language()
-    return FilterOptions(
-        mechanisms=list(mechanisms),
-        documents=documents,
-        themes=sorted(themes, key=lambda t: t.localized("name", lang).casefold()),
-        documents_truncated=truncated,
-    )
+    page: Page
+    facets: list[Facet]
+    suggestion: str | None = None
+    # The page asked for, when it was past the last one (the last one is shown instead).
+    page_past_end: int | None = None
 
 
-
-def _enum_arg(enum_cls, raw: str | None):
-    try:
-        return enum_cls(raw)
-    except ValueError:
-        return None
-
-
-def _clean_text(raw: str | None) -> str:
-    """Collapse spaces and drop control characters (PostgreSQL refuses NUL in text)."""
-    printable = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
-    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
+# Facets with many values show this many unless the visitor asks to see them all.
+TOP_VALUES = 8
+# Even "see all" stops there: past it, the visitor narrows the list with another filter.
+MAX_VALUES_SHOWN = 150
+_LONG_FACETS = ("mechanism", "document", "state", *TERM_FACETS, "institution")
 
 
-def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
-    """Read the filters from query arguments; return them and the names of those ignored."""
-    ignored: list[str] = []
-
-    def pick(name: str, parse):
-        raw = args.get(name)
-        if raw is None or raw.strip() == "":
-            return None
-        value = parse(raw)
-        if value is None:
-            ignored.append(name)
-        return value
-
-    def visible(column):
-        def check(raw):
-            value = parse_id(raw)
-            if value is None:
-                return None
-            return value if db.session.scalar(select(_has_visible(user, column == value))) else None
-
-        return check
-
-    def theme(raw):
-        value = parse_id(raw)
-        if value is None:
-            return None
-        return db.session.scalar(
-            policy.terms_visible_to(
-                user,
-                select(Term.id).join(Term.vocabulary).where(
-                    Term.id == value, Vocabulary.code == THEME_VOCABULARY
-                ),
-            )
-        )
-
-    filters = Filters(
-        mechanism_id=pick("mechanism", visible(Recommendation.mechanism_id)),
-        document_id=pick("document", visible(Recommendation.document_id)),
-        status=pick("status", lambda raw: _enum_arg(ImplementationStatus, raw)),
-        type=pick("type", lambda raw: _enum_arg(RecommendationType, raw)),
-        theme_id=pick("theme", theme),
-        q=_clean_text(args.get("q")),
-    )
-    return filters, ignored
-
-
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.mechanism_id is not None:
-        conditions.append(Recommendation.mechanism_id == filters.mechanism_id)
-    if filters.document_id is not None:
-        conditions.append(Recommendation.document_id == filters.document_id)
-    if filters.status is not None:
-        conditions.append(Recommendation.status == filters.status)
-    if filters.type is not None:
-        conditions.append(Recommendation.type == filters.type)
-    if filters.theme_id is not None:
-        conditions.append(
-            Recommendation.id.in_(
-                select(recommendation_term.c.recommendation_id).where(
-                    recommendation_term.c.term_id == filters.theme_id
-                )
-            )
-        )
+def _match_sets(index: FacetIndex, filters: Filters) -> tuple[BitMap | None, dict, dict]:
+    """Return the text's matches (None: no text) and each chosen facet's set; and the ranks."""
+    text, ranks = None, {}
     if filters.q:
-        conditions.append(text_condition(filters.q))
-    return conditions
+        ranked = matching_ids(filters.q)
+        text = index.positions_of(ranked)
+        if len(set(ranked.values())) > 1:
+            ranks = {index.positions[index.id_set.rank(i) - 1]: r
+                     for i, r in ranked.items() if i in index.id_set}
+    selected = {f: index.select(f, filters.chosen(f)) for f in FACET_NAMES if filters.chosen(f)}
+    return text, selected, ranks
+
+
+def _intersect(index: FacetIndex, sets: list[BitMap]) -> BitMap | None:
+    """Intersect the sets, smallest first (None when there is none: every position)."""
+    if not sets:
+        return None
+    ordered = sorted(sets, key=len)
+    return BitMap.intersection(*ordered) if len(ordered) > 1 else BitMap(ordered[0])
+
+
+def _page_positions(index: FacetIndex, matches: BitMap | None, filters: Filters,
+                    ranks: dict[int, float], start: int, stop: int) -> list[int]:
+    order = filters.order
+    if order == "reference":
+        if matches is None:
+            return list(index.by_reference[start:stop])
+        ranked = BitMap(map(index.reference_rank.__getitem__, matches))
+        return [index.by_reference[r] for r in ranked[start:stop]]
+    if order == "relevance" and ranks and matches:
+        return sorted(matches, key=lambda p: (-ranks.get(p, 0.0), p))[start:stop]
+    if matches is None:
+        return list(range(start, min(stop, index.size)))
+    return list(matches[start:stop])
+
+
+def _load(ids: list[int], user) -> list[Recommendation]:
+    if not ids:
+        return []
+    found = db.session.scalars(policy.recommendations_visible_to(
+        user,
+        select(Recommendation)
+        .join(Recommendation.document)
+        .where(Recommendation.id.in_(ids))
+        .options(contains_eager(Recommendation.document), selectinload(Recommendation.mechanism)),
+    )).all()
+    by_id = {rec.id: rec for rec in found}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _value_label(index: FacetIndex, facet: str, value: str, lang: str) -> str:
+    if facet in _ENUM_FACETS:
+        return label("upr_position" if facet == "position" else facet, value)
+    if facet in ("year", "cycle"):
+        return format_decimal(int(value), format="0")
+    names = index.labels.get(facet, {}).get(value)
+    if names is None:
+        return value
+    return (names[0] if lang == "es" else names[1]) or names[0] or names[1]
+
+
+def _facet(index: FacetIndex, facet: str, counts: dict[str, int], filters: Filters,
+           expanded: bool, lang: str) -> Facet:
+    chosen = filters.chosen(facet)
+    values = [FacetValue(v, _value_label(index, facet, v, lang), counts.get(v, 0), v in chosen)
+              for v in {*counts, *chosen} if counts.get(v) or v in chosen]
+    if facet in _ENUM_FACETS:
+        order = [e.value for e in _ENUM_FACETS[facet]]
+        values.sort(key=lambda v: order.index(v.value))
+        return Facet(facet, values)
+    if facet in ("year", "cycle"):
+        values.sort(key=lambda v: -int(v.value))
+        return Facet(facet, values)
+    values.sort(key=lambda v: (not v.chosen, -v.count, v.label.casefold()))
+    limit = MAX_VALUES_SHOWN if expanded else TOP_VALUES
+    if facet not in _LONG_FACETS or len(values) <= limit:
+        return Facet(facet, values, expanded=expanded)
+    shown = values[:max(limit, len(chosen))]
+    if expanded:
+        shown.sort(key=lambda v: (not v.chosen, v.label.casefold()))
+    return Facet(facet, shown, hidden=len(values) - len(shown), expanded=expanded)
+
+
+def browse(user, filters: Filters, page: int, per_page: int,
+           expand: str | None = None) -> Results:
+    """Return one page of the visible recommendations matching the filters, and every facet.
+
+    A facet's counts apply every other filter (and the text), not its own: each count is
+    what choosing that value, besides the values already chosen, would give.
+    """
+    index = facet_index(user)
+    text, selected, ranks = _match_sets(index, filters)
+    everything = [s for s in (text, *selected.values()) if s is not None]
+    matches = _intersect(index, everything)
+    total = index.size if matches is None else len(matches)
+    pages = max(1, math.ceil(total / per_page))
+    past_end = page if page > pages else None
+    page = min(max(page, 1), pages)
+    start = (page - 1) * per_page
+    positions = _page_positions(index, matches, filters, ranks, start, start + per_page)
+    items = _load([index.ids[p] for p in positions], user)
+    lang = current_language()
+    facets = []
+    for facet in FACET_NAMES:
+        others = [s for f, s in selected.items() if f != facet]
+        base = _intersect(index, [s for s in (text, *others) if s is not None])
+        counts = index.counts(facet, base)
+        shown = _facet(index, facet, counts, filters, expand == facet, lang)
+        if shown.values:
+            facets.append(shown)
+    suggestion = suggest(filters.q) if filters.q and not total else None
+    return Results(page=Page(items=items, total=total, page=page, per_page=per_page),
+                   facets=facets, suggestion=suggestion, page_past_end=past_end)
 
 
 def count_recommendations(user, filters: Filters) -> int:
     """Count the visible recommendations matching the filters."""
-    ids = _visible_ids(user).where(*_conditions(filters))
-    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    index = facet_index(user)
+    text, selected, _ranks = _match_sets(index, filters)
+    matches = _intersect(index, [s for s in (text, *selected.values()) if s is not None])
+    return index.size if matches is None else len(matches)
 
 
 def search_recommendations(user, filters: Filters, page: int, per_page: int) -> Page:
-    """Return one page of the visible recommendations matching the filters, newest first."""
-    total = count_recommendations(user, filters)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    query = policy.recommendations_visible_to(
-        user,
-        select(Recommendation)
-        .join(Recommendation.document)
-        .where(*_conditions(filters))
-        .options(contains_eager(Recommendation.document), selectinload(Recommendation.mechanism))
-        .order_by(
-            Document.date.desc().nulls_last(),
-            Document.id.desc(),
-            *paragraph_order(),
-            Recommendation.reference,
-            Recommendation.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page),
-    )
-    items = list(db.session.scalars(query).all()) if total else []
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    """Return one page of the visible recommendations matching the filters."""
+    return browse(user, filters, page, per_page).page
 
 
 def summarise(user, top_mechanisms: int = 8) -> Summary:
     """Count the visible recommendations in total, by status, by mechanism, and their documents."""
-    total = count_recommendations(user, Filters())
-    status_counts = dict(
-        db.session.execute(
-            policy.recommendations_visible_to(
-                user,
-                select(Recommendation.status, func.count()).group_by(Recommendation.status),
-            )
-        ).all()
-    )
-    by_status = [(s, status_counts.get(s, 0)) for s in ImplementationStatus]
-    n = func.count().label("n")
-    mechanism_counts = db.session.execute(
-        policy.recommendations_visible_to(
-            user,
-            select(Recommendation.mechanism_id, n)
-            .group_by(Recommendation.mechanism_id)
-            .order_by(n.desc(), Recommendation.mechanism_id)
-            .limit(top_mechanisms),
-        )
-    ).all()
-    mechanisms = {
-        m.id: m
-        for m in db.session.scalars(
-            select(Mechanism).where(Mechanism.id.in_([row[0] for row in mechanism_counts]))
-        )
-    }
-    documents = db.session.scalar(
-        policy.recommendations_visible_to(
-            user, select(func.count(Recommendation.document_id.distinct()))
-        )
-    )
+    index = facet_index(user)
+    statuses = index.counts("status", None)
+    by_status = [(s, statuses.get(s.value, 0)) for s in ImplementationStatus]
+    counted = sorted(((n, int(m)) for m, n in index.counts("mechanism", None).items()),
+                     key=lambda c: (-c[0], c[1]))[:top_mechanisms]
+    mechanisms = {m.id: m for m in db.session.scalars(
+        select(Mechanism).where(Mechanism.id.in_([m for _n, m in counted])))} if counted else {}
     return Summary(
-        total=total,
+        total=index.size,
         by_status=by_status,
-        by_mechanism=[(mechanisms[mid], count) for mid, count in mechanism_counts],
-        documents=documents or 0,
+        by_mechanism=[(mechanisms[m], n) for n, m in counted if m in mechanisms],
+        documents=len(index.sets.get("document", {})),
     )

@@ -91,3 +91,14 @@ def text_condition(q: str) -> ColumnElement[bool]:
         select(Recommendation.id).where(_matches(Recommendation.reference, q)),
     )
     return Recommendation.id.in_(matching)
+
+
+def matching_ids(q: str) -> dict[int, float]:
+    """Return the ids of the recommendations matching q, each with its rank (visible or not)."""
+    found = db.session.scalars(select(Recommendation.id).where(text_condition(q)))
+    return dict.fromkeys(found, 1.0)
+
+
+def suggest(q: str) -> str | None:
+    """Return a spelling of q more likely to match, or None when there is none to offer."""
+    return None

@@ -1,0 +1,273 @@
+"""An in-memory index of the visible recommendations, for the public list's facets.
+
+Counting the catalogue in SQL read the whole table several times a page (a count, a
+sort of every match, one ``DISTINCT`` per drop-down): seconds at the size of the UN
+index. Here the visible recommendations are numbered once in the list's default order
+(newest document first), and every facet value keeps the set of its positions as a
+compressed bitmap. A page then costs a few set intersections, however deep it is, and
+every facet's counts come from the same sets.
+
+One index per audience (the public sees published recommendations only, staff see
+all), built per process from a few set-based queries and built again once the
+catalogue's data version moves (``data_versions.cached``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flask import g, has_request_context
+from pyroaring import BitMap
+from sqlalchemy import select
+
+from tracker import policy
+from tracker.extensions import db
+from tracker.models import (
+    Assignment,
+    Country,
+    Document,
+    Institution,
+    Mechanism,
+    Recommendation,
+    Term,
+    Vocabulary,
+)
+from tracker.models.recommendation import recommendation_state, recommendation_term
+from tracker.services import data_versions
+
+log = logging.getLogger(__name__)
+
+# URL argument of a term facet -> the vocabulary whose terms it offers.
+TERM_FACETS = {"theme": "themes", "persons": "affected_persons", "sdg": "sdg",
+               "pillar": "pillar"}
+# Facets holding one value per recommendation: their counts over a small match set come
+# from one pass over it, cheaper than one intersection per value when values are many.
+SINGLE_VALUED = ("family", "mechanism", "document", "cycle", "year", "position", "status",
+                 "type")
+MULTI_VALUED = ("state", *TERM_FACETS, "institution")
+FACET_NAMES = ("family", "mechanism", "document", "cycle", "year", "position", "state",
+               *TERM_FACETS, "institution", "status", "type")
+# Above this many values, a single-valued facet is counted by a pass over the matches.
+_MANY_VALUES = 64
+
+
+@dataclass
+class FacetIndex:
+    """The visible recommendations numbered in the default order, and each facet's sets."""
+
+    size: int
+    # The recommendation ids, in position order; the positions in reference order, and
+    # each position's rank in that order.
+    ids: array
+    by_reference: array
+    reference_rank: array
+    # Position of each id: ``positions[id_set.rank(id) - 1]``.
+    id_set: BitMap
+    positions: array
+    # facet -> value (as written in the URL) -> positions holding it.
+    sets: dict[str, dict[str, BitMap]]
+    # facet -> per-position index into ``value_keys[facet]`` (single-valued facets only).
+    value_of: dict[str, array] = field(default_factory=dict)
+    value_keys: dict[str, list[str]] = field(default_factory=dict)
+    # facet -> value -> (label_es, label_en, sort key): the names shown for each value.
+    labels: dict[str, dict[str, tuple]] = field(default_factory=dict)
+    built_in: float = 0.0
+
+    def positions_of(self, ids: Iterable[int]) -> BitMap:
+        """Return the positions of those recommendation ids that the index holds."""
+        found = self.id_set & BitMap(ids)
+        return BitMap(self.positions[self.id_set.rank(i) - 1] for i in found)
+
+    def select(self, facet: str, values: Iterable[str]) -> BitMap:
+        """Return the positions holding any of the values (OR within a facet)."""
+        sets = self.sets.get(facet, {})
+        return BitMap.union(BitMap(), *(sets[v] for v in values if v in sets))
+
+    def counts(self, facet: str, base: BitMap | None) -> dict[str, int]:
+        """Count each value of a facet among ``base`` (None: among every position)."""
+        sets = self.sets.get(facet, {})
+        if base is None:
+            return {value: len(bm) for value, bm in sets.items()}
+        if facet in self.value_of and len(sets) > _MANY_VALUES and len(base) < self.size:
+            keys, of = self.value_keys[facet], self.value_of[facet]
+            counted = Counter(map(of.__getitem__, base))
+            return {keys[k]: n for k, n in counted.items() if k >= 0}
+        return {value: n for value, bm in sets.items()
+                if (n := base.intersection_cardinality(bm))}
+
+    def knows(self, facet: str, value: str) -> bool:
+        """Whether the value names something of this facet (used or not)."""
+        return value in self.labels.get(facet, {}) or value in self.sets.get(facet, {})
+
+    def memory(self) -> int:
+        """Return roughly how many bytes the index holds."""
+        arrays = (self.ids, self.by_reference, self.reference_rank, self.positions,
+                  *self.value_of.values())
+        total = sum(a.itemsize * len(a) for a in arrays) + len(self.id_set.serialize())
+        for values in self.sets.values():
+            total += sum(len(bm.serialize()) for bm in values.values())
+        return total
+
+
+def _staff_key(user) -> str:
+    return "staff" if policy.is_staff(user) else "public"
+
+
+def facet_index(user) -> FacetIndex:
+    """Return the index of the recommendations the user may see, built once per change."""
+    audience = _staff_key(user)
+    # Held for the request too: while its own changes are not committed, ``cached``
+    # builds again at every call, and a page asks for the index more than once.
+    seen = g.setdefault("facet_indexes", {}) if has_request_context() else {}
+    if audience not in seen:
+        seen[audience] = data_versions.cached(data_versions.CATALOGUE, ("facets", audience),
+                                              lambda: build_index(user))
+    return seen[audience]
+
+
+def _year(value) -> str | None:
+    return str(value.year) if value is not None else None
+
+
+def build_index(user) -> FacetIndex:
+    """Number the recommendations the user may see and gather each facet's sets."""
+    from tracker.services.catalogue.listing import paragraph_order
+
+    started = time.perf_counter()
+    rows = db.session.execute(
+        policy.recommendations_visible_to(
+            user,
+            select(Recommendation.id, Recommendation.reference, Recommendation.document_id,
+                   Recommendation.mechanism_id, Recommendation.status, Recommendation.type,
+                   Recommendation.upr_position, Document.date, Document.upr_cycle,
+                   Mechanism.family)
+            .join(Document, Recommendation.document_id == Document.id)
+            .join(Mechanism, Recommendation.mechanism_id == Mechanism.id)
+            .order_by(Document.date.desc().nulls_last(), Document.id.desc(),
+                      *paragraph_order(), Recommendation.reference, Recommendation.id),
+        )
+    ).all()
+    size = len(rows)
+    ids = array("I", (row.id for row in rows))
+    references = [row.reference for row in rows]
+    by_reference = array("l", sorted(range(size), key=references.__getitem__))
+    del references
+    reference_rank = array("l", [0]) * size
+    for rank, position in enumerate(by_reference):
+        reference_rank[position] = rank
+    id_set = BitMap(ids)
+    positions = array("l", [0]) * size
+    for position, rec_id in enumerate(ids):
+        positions[id_set.rank(rec_id) - 1] = position
+
+    single = {
+        "family": lambda r: r.family.value,
+        "mechanism": lambda r: str(r.mechanism_id),
+        "document": lambda r: str(r.document_id),
+        "cycle": lambda r: str(r.upr_cycle) if r.upr_cycle is not None else None,
+        "year": lambda r: _year(r.date),
+        "position": lambda r: r.upr_position.value if r.upr_position else None,
+        "status": lambda r: r.status.value,
+        "type": lambda r: r.type.value,
+    }
+    sets: dict[str, dict[str, BitMap]] = {}
+    value_of: dict[str, array] = {}
+    value_keys: dict[str, list[str]] = {}
+    for facet, key in single.items():
+        keys: dict[str, int] = {}
+        of = array("l", [-1]) * size
+        members: dict[str, list[int]] = defaultdict(list)
+        for position, row in enumerate(rows):
+            value = key(row)
+            if value is None:
+                continue
+            of[position] = keys.setdefault(value, len(keys))
+            members[value].append(position)
+        sets[facet] = {value: BitMap(found) for value, found in members.items()}
+        value_of[facet], value_keys[facet] = of, list(keys)
+    del rows
+
+    def gather(facet: str, pairs: Iterable[tuple[int, object]]) -> None:
+        members: dict[str, list[int]] = defaultdict(list)
+        for rec_id, value in pairs:
+            if rec_id in id_set:
+                members[str(value)].append(positions[id_set.rank(rec_id) - 1])
+        sets[facet] = {value: BitMap(found) for value, found in members.items()}
+
+    gather("state", db.session.execute(
+        select(recommendation_state.c.recommendation_id, Country.iso2)
+        .join(Country, recommendation_state.c.country_id == Country.id)))
+    vocabulary_of = {code: facet for facet, code in TERM_FACETS.items()}
+    term_rows = db.session.execute(
+        policy.terms_visible_to(
+            user,
+            select(recommendation_term.c.recommendation_id, recommendation_term.c.term_id,
+                   Vocabulary.code)
+            .join(Term, recommendation_term.c.term_id == Term.id)
+            .join(Vocabulary, Term.vocabulary_id == Vocabulary.id)
+            .where(Vocabulary.code.in_(vocabulary_of)),
+        )
+    ).all()
+    for code, facet in vocabulary_of.items():
+        gather(facet, ((r[0], r[1]) for r in term_rows if r[2] == code))
+    gather("institution", db.session.execute(
+        select(Assignment.recommendation_id, Assignment.institution_id)
+        .where(Assignment.active.is_(True))))
+
+    index = FacetIndex(size=size, ids=ids, by_reference=by_reference,
+                       reference_rank=reference_rank, id_set=id_set,
+                       positions=positions, sets=sets, value_of=value_of,
+                       value_keys=value_keys, labels=_labels(user, sets))
+    index.built_in = time.perf_counter() - started
+    log.info("facet index (%s): %d recommendations in %.2f s, about %d kB",
+             _staff_key(user), size, index.built_in, index.memory() // 1024)
+    return index
+
+
+def _labels(user, sets: dict[str, dict[str, BitMap]]) -> dict[str, dict[str, tuple]]:
+    """Name every value a facet can take: (Spanish, English, sort key)."""
+    labels: dict[str, dict[str, tuple]] = {}
+    labels["mechanism"] = {
+        str(m.id): (f"{m.name_es} ({m.acronym_es or m.code})",
+                    f"{m.name_en} ({m.acronym_en or m.code})", (m.sort_order, m.code))
+        for m in db.session.execute(
+            select(Mechanism.id, Mechanism.code, Mechanism.name_es, Mechanism.name_en,
+                   Mechanism.acronym_es, Mechanism.acronym_en, Mechanism.sort_order))
+    }
+    used_documents = [int(v) for v in sets["document"]]
+    labels["document"] = {}
+    for start in range(0, len(used_documents), 5000):
+        for d in db.session.execute(
+            select(Document.id, Document.symbol, Document.date)
+            .where(Document.id.in_(used_documents[start:start + 5000]))
+        ):
+            name = f"{d.symbol} ({d.date.year})" if d.date else d.symbol
+            labels["document"][str(d.id)] = (name, name, d.symbol)
+    labels["state"] = {
+        c.iso2: (c.name_es, c.name_en, c.iso2)
+        for c in db.session.execute(select(Country.iso2, Country.name_es, Country.name_en))
+    }
+    vocabulary_of = {code: facet for facet, code in TERM_FACETS.items()}
+    for facet in TERM_FACETS:
+        labels[facet] = {}
+    for t in db.session.execute(
+        policy.terms_visible_to(
+            user,
+            select(Term.id, Term.name_es, Term.name_en, Term.sort_order, Vocabulary.code)
+            .join(Vocabulary, Term.vocabulary_id == Vocabulary.id)
+            .where(Vocabulary.code.in_(vocabulary_of)),
+        )
+    ):
+        labels[vocabulary_of[t.code]][str(t.id)] = (t.name_es, t.name_en, (t.sort_order,))
+    labels["institution"] = {
+        str(i.id): (f"{i.name_es} ({i.acronym})", f"{i.name_en} ({i.acronym})", i.acronym)
+        for i in db.session.execute(
+            select(Institution.id, Institution.acronym, Institution.name_es,
+                   Institution.name_en))
+    }
+    return labels
