@@ -130,7 +130,9 @@ def _arg_values(args: Mapping[str, str], name: str) -> list[str]:
     if getlist is not None:
         return getlist(name)
     value = args.get(name)
-    return [value] if value is not None else []
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [value]
 
 
 def _clean_text(raw: str | None) -> str:
