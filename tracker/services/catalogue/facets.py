@@ -76,6 +76,8 @@ class FacetIndex:
     value_keys: dict[str, list[str]] = field(default_factory=dict)
     # facet -> value -> (label_es, label_en, sort key): the names shown for each value.
     labels: dict[str, dict[str, tuple]] = field(default_factory=dict)
+    # facet -> value -> how many positions hold it (the counts before any filter).
+    totals: dict[str, dict[str, int]] = field(default_factory=dict)
     built_in: float = 0.0
 
     def positions_of(self, ids: Iterable[int]) -> BitMap:
@@ -90,9 +92,9 @@ class FacetIndex:
 
     def counts(self, facet: str, base: BitMap | None) -> dict[str, int]:
         """Count each value of a facet among ``base`` (None: among every position)."""
-        sets = self.sets.get(facet, {})
         if base is None:
-            return {value: len(bm) for value, bm in sets.items()}
+            return self.totals.get(facet, {})
+        sets = self.sets.get(facet, {})
         if facet in self.value_of and len(sets) > _MANY_VALUES and len(base) < self.size:
             keys, of = self.value_keys[facet], self.value_of[facet]
             counted = Counter(map(of.__getitem__, base))
@@ -223,6 +225,8 @@ def build_index(user) -> FacetIndex:
                        reference_rank=reference_rank, id_set=id_set,
                        positions=positions, sets=sets, value_of=value_of,
                        value_keys=value_keys, labels=_labels(user, sets))
+    index.totals = {facet: {value: len(bm) for value, bm in values.items()}
+                    for facet, values in sets.items()}
     index.built_in = time.perf_counter() - started
     log.info("facet index (%s): %d recommendations in %.2f s, about %d kB",
              _staff_key(user), size, index.built_in, index.memory() // 1024)

@@ -7,6 +7,7 @@ stream from the database.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -406,23 +407,27 @@ def _value_label(index: FacetIndex, facet: str, value: str, lang: str) -> str:
 def _facet(index: FacetIndex, facet: str, counts: dict[str, int], filters: Filters,
            expanded: bool, lang: str) -> Facet:
     chosen = filters.chosen(facet)
-    values = [FacetValue(v, _value_label(index, facet, v, lang), counts.get(v, 0), v in chosen)
-              for v in {*counts, *chosen} if counts.get(v) or v in chosen]
+
+    def value(v: str) -> FacetValue:
+        return FacetValue(v, _value_label(index, facet, v, lang), counts.get(v, 0), v in chosen)
+
     if facet in _ENUM_FACETS:
         order = [e.value for e in _ENUM_FACETS[facet]]
-        values.sort(key=lambda v: order.index(v.value))
-        return Facet(facet, values)
+        return Facet(facet, [value(v) for v in order if counts.get(v) or v in chosen])
     if facet in ("year", "cycle"):
-        values.sort(key=lambda v: -int(v.value))
-        return Facet(facet, values)
-    values.sort(key=lambda v: (not v.chosen, -v.count, v.label.casefold()))
+        values = sorted({*counts, *chosen}, key=lambda v: -int(v))
+        return Facet(facet, [value(v) for v in values if counts.get(v) or v in chosen])
     limit = MAX_VALUES_SHOWN if expanded else TOP_VALUES
-    if facet not in _LONG_FACETS or len(values) <= limit:
-        return Facet(facet, values, expanded=expanded)
-    shown = values[:max(limit, len(chosen))]
+    if facet not in _LONG_FACETS:
+        limit = len(counts)
+    # Only the values shown are named and sorted: a facet may have thousands (documents).
+    top = heapq.nsmallest(limit, counts, key=lambda v: (-counts[v], v))
+    shown = [value(v) for v in dict.fromkeys([*chosen, *top])]
+    shown.sort(key=lambda v: (not v.chosen, -v.count, v.label.casefold()))
     if expanded:
         shown.sort(key=lambda v: (not v.chosen, v.label.casefold()))
-    return Facet(facet, shown, hidden=len(values) - len(shown), expanded=expanded)
+    hidden = len(counts) - sum(1 for v in shown if v.count)
+    return Facet(facet, shown, hidden=max(hidden, 0), expanded=expanded)
 
 
 def browse(user, filters: Filters, page: int, per_page: int,
@@ -446,8 +451,11 @@ def browse(user, filters: Filters, page: int, per_page: int,
     lang = current_language()
     facets = []
     for facet in FACET_NAMES:
-        others = [s for f, s in selected.items() if f != facet]
-        base = _intersect(index, [s for s in (text, *others) if s is not None])
+        if facet in selected:
+            others = [s for f, s in selected.items() if f != facet]
+            base = _intersect(index, [s for s in (text, *others) if s is not None])
+        else:
+            base = matches
         counts = index.counts(facet, base)
         shown = _facet(index, facet, counts, filters, expand == facet, lang)
         if shown.values:
