@@ -213,9 +213,9 @@ def test_the_counts_follow_a_committed_change(client, session, world):
 
 
 def test_did_you_mean_is_offered_when_nothing_matches(client, world, monkeypatch):
-    from tracker.services.catalogue import listing
+    from tracker.services.catalogue import text_search
 
-    monkeypatch.setattr(listing, "suggest", lambda q: "girls" if q == "gurls" else None)
+    monkeypatch.setattr(text_search, "suggest", lambda q: "girls" if q == "gurls" else None)
     html = page(client, "/recommendations?q=gurls")
     assert shown(html) == set()
     link = re.search(r'<p class="did-you-mean">.*?<a href="([^"]+)">girls</a>', html, re.S)

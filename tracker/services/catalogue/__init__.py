@@ -4,22 +4,18 @@ Every query goes through ``tracker.policy`` so a visitor only ever counts, lists
 reads what they may see.
 """
 
-from tracker.services.catalogue.detail import Detail, get_recommendation, recommendation_detail
-from tracker.services.catalogue.listing import (
+from tracker.services.catalogue.browse import (
     Facet,
     FacetValue,
-    Filters,
-    Ignored,
-    Page,
     Results,
     Summary,
     browse,
     count_recommendations,
-    parse_filters,
-    parse_paging,
     search_recommendations,
     summarise,
 )
+from tracker.services.catalogue.detail import Detail, get_recommendation, recommendation_detail
+from tracker.services.catalogue.listing import Filters, Ignored, Page, parse_filters, parse_paging
 from tracker.services.catalogue.text_search import text_condition, text_pattern
 
 __all__ = [
