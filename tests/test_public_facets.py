@@ -276,3 +276,6 @@ def test_the_page_stays_small_with_many_states_and_documents(client, session):
         assert len(html.encode()) <= 100_000, (url, len(html.encode()))
     assert len(facet_counts(page(client, "/recommendations"), "state")) < 20
     assert len(facet_counts(page(client, "/recommendations?more=state"), "state")) == 150
+    # Many documents are counted by a pass over the matches: the same counts.
+    of_2001 = facet_counts(page(client, "/recommendations?year=2001&more=document"), "document")
+    assert sorted(of_2001.values()) == [1] * len(range(1, 150, 20))

@@ -47,8 +47,9 @@ TERM_FACETS = {"theme": "themes", "persons": "affected_persons", "sdg": "sdg",
                "pillar": "pillar"}
 FACET_NAMES = ("family", "mechanism", "document", "cycle", "year", "position", "state",
                *TERM_FACETS, "institution", "status", "type")
-# Above this many values, a single-valued facet is counted by a pass over the matches.
+# Above this many values, a single-valued facet may be counted by a pass over the matches.
 _MANY_VALUES = 64
+_PASS_PER_VALUE = 16
 
 
 @dataclass
@@ -91,7 +92,9 @@ class FacetIndex:
         if base is None:
             return self.totals.get(facet, {})
         sets = self.sets.get(facet, {})
-        if facet in self.value_of and len(sets) > _MANY_VALUES and len(base) < self.size:
+        # A value's set is mostly runs (a document's recommendations sit together), so one
+        # intersection per value is cheap; a pass over the matches wins only when few match.
+        if facet in self.value_of and len(base) < _PASS_PER_VALUE * len(sets):
             keys, of = self.value_keys[facet], self.value_of[facet]
             counted = Counter(map(of.__getitem__, base))
             return {keys[k]: n for k, n in counted.items() if k >= 0}
