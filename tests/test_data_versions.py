@@ -102,3 +102,16 @@ def test_a_transaction_with_changes_of_its_own_never_reads_or_fills_the_cache(se
     assert data_versions.cached("catalogue", "figure", build) == 2
     session.rollback()
     assert data_versions.cached("catalogue", "figure", build) == 1
+
+
+def test_a_commit_of_unflushed_changes_leaves_the_cache_usable(session):
+    rec = factories.recommendation()
+    session.commit()
+    builds, build = _count_builds()
+    data_versions.cached("catalogue", "figure", build)
+
+    rec.status = ImplementationStatus.IMPLEMENTED  # not flushed: the commit flushes it
+    session.commit()
+
+    assert data_versions.cached("catalogue", "figure", build) == 2
+    assert data_versions.cached("catalogue", "figure", build) == 2

@@ -169,9 +169,11 @@ def test_list_form_keeps_the_filters_and_offers_a_way_to_clear_them(client, cata
     cat = catalogue["cat"]
     url = f"/recommendations?mechanism={cat.mechanism_id}&status=implemented&q=tortura"
     html = page(client, url)
-    assert f'<option value="{cat.mechanism_id}" selected>' in html
-    assert '<option value="implemented" selected>' in html
+    chosen = re.findall(
+        r'<a class="facet-value chosen" data-value="[^"]+" href="[^"]+" aria-current="true">', html)
+    assert len(chosen) == 2  # the mechanism and the status, each a link that removes it
     assert 'name="q" value="tortura"' in html
+    assert f'<input type="hidden" name="mechanism" value="{cat.mechanism_id}">' in html
     assert 'href="/recommendations">' in html  # clear filters
     # Only the chosen mechanism's documents are offered.
     assert "CAT/C/HND/CO/2" in html and "CEDAW/C/HND/CO/9" not in html

@@ -105,8 +105,10 @@ def _move_counters_on(session: Session) -> None:
             g.pop("data_versions", None)
 
 
+@event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
+    # The commit's own flush noted again what the counters already count.
     session.info.pop(_PENDING, None)
 
 

@@ -16,10 +16,8 @@ from flask_login import current_user
 
 from tracker import policy
 from tracker.i18n import SESSION_KEY
-from tracker.models import ImplementationStatus, RecommendationType
 from tracker.services import catalogue
 from tracker.web.helpers import safe_next
-from tracker.web.ids import arg_page
 
 bp = Blueprint("public", __name__)
 
@@ -43,23 +41,25 @@ def healthz():
 @bp.get("/recommendations")
 def recommendations():
     filters, ignored = catalogue.parse_filters(current_user, request.args)
-    page = catalogue.search_recommendations(
-        current_user,
-        filters,
-        page=arg_page(),
-        per_page=current_app.config.get("PAGE_SIZE", 25),
-    )
+    page, per_page, bad_paging = catalogue.parse_paging(
+        request.args, current_app.config.get("PAGE_SIZE", 25))
+    expand = request.args.get("more")
+    results = catalogue.browse(current_user, filters, page=page, per_page=per_page,
+                               expand=expand)
+    paging = {"per_page": per_page} if "per_page" in request.args else {}
+
+    def link_to(chosen: catalogue.Filters, **extra) -> str:
+        return url_for("public.recommendations", **chosen.as_args(), **paging, **extra)
+
     return render_template(
         "public/recommendations.html",
         filters=filters,
-        ignored=ignored,
-        options=catalogue.filter_options(current_user, filters),
-        result=page,
-        statuses=list(ImplementationStatus),
-        types=list(RecommendationType),
-        url_for_page=lambda n: url_for(
-            "public.recommendations", **filters.as_args(), page=n if n > 1 else None
-        ),
+        ignored=ignored + bad_paging,
+        results=results,
+        result=results.page,
+        expanded=expand,
+        link_to=link_to,
+        url_for_page=lambda n: link_to(filters, page=n if n > 1 else None),
     )
 
 

@@ -1,34 +1,36 @@
-"""The list of recommendations: filters, paging and counts, within what the user may see."""
+"""What the list of recommendations is asked for: filters, paging, and the same in SQL.
+
+Pages, counts and facets come from the in-memory facet index (``browse.py``);
+``_conditions`` says the filters in SQL for lists and exports that stream from the database.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from tracker import policy
-from tracker.extensions import db
-from tracker.i18n import current_language
-from tracker.ids import parse_id
+from tracker.ids import MAX_ID, parse_id, parse_page
 from tracker.models import (
+    Assignment,
+    Country,
     Document,
     ImplementationStatus,
     Mechanism,
+    MechanismFamily,
     Recommendation,
     RecommendationType,
-    Term,
-    Vocabulary,
+    UprPosition,
 )
-from tracker.models.recommendation import recommendation_term
+from tracker.models.recommendation import recommendation_state, recommendation_term
+from tracker.services.catalogue.facets import FACET_NAMES, TERM_FACETS, facet_index
 from tracker.services.catalogue.text_search import text_condition
 
-THEME_VOCABULARY = "themes"
 MAX_QUERY_LENGTH = 200
-# Above this many documents the unfiltered select would be unusable; ask for a mechanism first.
-MAX_DOCUMENT_OPTIONS = 400
 
 
 def paragraph_order() -> list[ColumnElement]:
@@ -38,42 +40,212 @@ def paragraph_order() -> list[ColumnElement]:
     return [digits, func.substr(paragraph, 1, digits), func.length(paragraph), paragraph]
 
 
+SORTS = ("relevance", "date", "reference")
+# Enough for any real combination; a longer list is an attack or a mistake, not a search.
+MAX_VALUES_PER_FILTER = 20
+MAX_PER_PAGE = 100
+ENUM_FACETS = {"family": MechanismFamily, "position": UprPosition,
+                "status": ImplementationStatus, "type": RecommendationType}
+
+
 @dataclass(frozen=True)
 class Filters:
-    """What the visitor asked the list for; None means 'any'."""
+    """What the visitor asked the list for: values of a filter are OR-ed, filters AND-ed.
 
-    mechanism_id: int | None = None
-    document_id: int | None = None
-    status: ImplementationStatus | None = None
-    type: RecommendationType | None = None
-    theme_id: int | None = None
+    Each filter holds its values as the URL writes them (ids, codes); empty means 'any'.
+    """
+
+    family: tuple[str, ...] = ()
+    mechanism: tuple[str, ...] = ()
+    document: tuple[str, ...] = ()
+    cycle: tuple[str, ...] = ()
+    year: tuple[str, ...] = ()
+    position: tuple[str, ...] = ()
+    state: tuple[str, ...] = ()
+    theme: tuple[str, ...] = ()
+    persons: tuple[str, ...] = ()
+    sdg: tuple[str, ...] = ()
+    pillar: tuple[str, ...] = ()
+    institution: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
     q: str = ""
+    # Empty: the default order (relevance with a text query, else date).
+    sort: str = ""
 
-    def as_args(self) -> dict[str, str]:
+    def chosen(self, facet: str) -> tuple[str, ...]:
+        return getattr(self, facet)
+
+    @property
+    def order(self) -> str:
+        return self.sort or ("relevance" if self.q else "date")
+
+    def as_args(self) -> dict[str, str | list[str]]:
         """Return the filters as URL query arguments, leaving out the unset ones."""
-        args = {
-            "mechanism": self.mechanism_id,
-            "document": self.document_id,
-            "status": self.status.value if self.status else None,
-            "type": self.type.value if self.type else None,
-            "theme": self.theme_id,
-            "q": self.q or None,
-        }
-        return {k: str(v) for k, v in args.items() if v is not None}
+        args: dict[str, str | list[str]] = {}
+        for name in FACET_NAMES:
+            values = self.chosen(name)
+            if values:
+                args[name] = values[0] if len(values) == 1 else list(values)
+        if self.q:
+            args["q"] = self.q
+        if self.sort:
+            args["sort"] = self.sort
+        return args
+
+    def toggled(self, facet: str, value: str) -> Filters:
+        """Return these filters with the value chosen, or no longer chosen if it was."""
+        values = self.chosen(facet)
+        changed = tuple(v for v in values if v != value) if value in values else (*values, value)
+        return replace(self, **{facet: changed})
+
+    def without(self, facet: str) -> Filters:
+        """Return these filters without any value of one filter (or the text, for ``q``)."""
+        return replace(self, **{facet: "" if facet in ("q", "sort") else ()})
 
     @property
     def is_empty(self) -> bool:
-        return not self.as_args()
+        return not self.q and not any(self.chosen(name) for name in FACET_NAMES)
 
 
-@dataclass
-class FilterOptions:
-    """The choices offered by the list's filter form."""
+class Ignored(NamedTuple):
+    """A query argument left out because its value names nothing the list knows."""
 
-    mechanisms: list[Mechanism]
-    documents: list[Document]
-    themes: list[Term]
-    documents_truncated: bool = False
+    name: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+def _arg_values(args: Mapping[str, str], name: str) -> list[str]:
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None:
+        return getlist(name)
+    value = args.get(name)
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [value]
+
+
+def _clean_text(raw: str | None) -> str:
+    """Collapse spaces and drop control characters (PostgreSQL refuses NUL in text)."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
+    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
+
+
+def _short_number(raw: str, top: int) -> str | None:
+    value = parse_id(raw)
+    return str(value) if value is not None and value <= top else None
+
+
+def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[Ignored]]:
+    """Read the filters from query arguments; return them and the values ignored."""
+    index = facet_index(user)
+    ignored: list[Ignored] = []
+
+    def valid(facet: str, raw: str) -> str | None:
+        if facet in ENUM_FACETS:
+            return raw if raw in {e.value for e in ENUM_FACETS[facet]} else None
+        if facet == "year":
+            return _short_number(raw, 9999)
+        if facet == "cycle":
+            return _short_number(raw, 99)
+        value = raw.upper() if facet == "state" else _short_number(raw, MAX_ID)
+        return value if value is not None and index.knows(facet, value) else None
+
+    chosen: dict[str, tuple[str, ...]] = {}
+    for facet in FACET_NAMES:
+        values: list[str] = []
+        for raw in _arg_values(args, facet):
+            raw = _clean_text(raw)
+            if not raw:
+                continue
+            value = valid(facet, raw) if len(values) < MAX_VALUES_PER_FILTER else None
+            if value is None:
+                ignored.append(Ignored(facet, raw[:40]))
+            elif value not in values:
+                values.append(value)
+        chosen[facet] = tuple(values)
+    q = _clean_text(args.get("q"))
+    sort = _clean_text(args.get("sort"))
+    if sort and sort not in SORTS:
+        ignored.append(Ignored("sort", sort[:40]))
+        sort = ""
+    if sort == ("relevance" if q else "date") or (sort == "relevance" and not q):
+        sort = ""
+    return Filters(**chosen, q=q, sort=sort), ignored
+
+
+def parse_paging(args: Mapping[str, str], per_page: int) -> tuple[int, int, list[Ignored]]:
+    """Read ``page`` and ``per_page``; return them and the values that could not be used."""
+    ignored: list[Ignored] = []
+    raw_page = _clean_text(args.get("page"))
+    page = parse_page(raw_page) if raw_page else 1
+    if raw_page and parse_id(raw_page) is None:
+        ignored.append(Ignored("page", raw_page[:40]))
+    raw_size = _clean_text(args.get("per_page"))
+    if raw_size:
+        asked = parse_id(raw_size)
+        if asked is None or asked > MAX_PER_PAGE:
+            ignored.append(Ignored("per_page", raw_size[:40]))
+            per_page = MAX_PER_PAGE if asked is not None else per_page
+        else:
+            per_page = asked
+    return page, per_page, ignored
+
+
+def _in_documents(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    return Recommendation.document_id.in_(select(Document.id).where(condition))
+
+
+def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """Return the filters as SQL conditions on Recommendation (lists and exports use them)."""
+    conditions: list[ColumnElement[bool]] = []
+    ints = {name: [int(v) for v in filters.chosen(name)]
+            for name in ("mechanism", "document", "cycle", "year", "institution", *TERM_FACETS)}
+    if filters.family:
+        conditions.append(Recommendation.mechanism_id.in_(
+            select(Mechanism.id).where(
+                Mechanism.family.in_([MechanismFamily(v) for v in filters.family]))))
+    if ints["mechanism"]:
+        conditions.append(Recommendation.mechanism_id.in_(ints["mechanism"]))
+    if ints["document"]:
+        conditions.append(Recommendation.document_id.in_(ints["document"]))
+    if ints["cycle"]:
+        conditions.append(_in_documents(Document.upr_cycle.in_(ints["cycle"])))
+    if ints["year"]:
+        # Date ranges, not a year function: the same on both databases, and indexable.
+        conditions.append(_in_documents(or_(*(
+            and_(Document.date >= date(y, 1, 1), Document.date < date(y + 1, 1, 1))
+            for y in ints["year"]))))
+    if filters.position:
+        conditions.append(Recommendation.upr_position.in_(
+            [UprPosition(v) for v in filters.position]))
+    if filters.state:
+        conditions.append(Recommendation.id.in_(
+            select(recommendation_state.c.recommendation_id)
+            .join(Country, recommendation_state.c.country_id == Country.id)
+            .where(Country.iso2.in_(filters.state))))
+    for facet in TERM_FACETS:
+        # One condition per facet: terms of one facet are OR-ed, facets AND-ed.
+        if ints[facet]:
+            conditions.append(Recommendation.id.in_(
+                select(recommendation_term.c.recommendation_id)
+                .where(recommendation_term.c.term_id.in_(ints[facet]))))
+    if ints["institution"]:
+        conditions.append(Recommendation.id.in_(
+            select(Assignment.recommendation_id).where(
+                Assignment.active.is_(True), Assignment.institution_id.in_(ints["institution"]))))
+    if filters.status:
+        conditions.append(Recommendation.status.in_(
+            [ImplementationStatus(v) for v in filters.status]))
+    if filters.type:
+        conditions.append(Recommendation.type.in_(
+            [RecommendationType(v) for v in filters.type]))
+    if filters.q:
+        conditions.append(text_condition(filters.q))
+    return conditions
 
 
 @dataclass
@@ -108,226 +280,3 @@ class Page:
                 numbers.append(None)
             numbers.append(n)
         return numbers
-
-
-@dataclass
-class Summary:
-    """The home page's counts."""
-
-    total: int
-    by_status: list[tuple[ImplementationStatus, int]]
-    by_mechanism: list[tuple[Mechanism, int]]
-    documents: int
-
-
-def _visible_ids(user) -> Select:
-    return policy.recommendations_visible_to(user, select(Recommendation.id))
-
-
-def _has_visible(user, column) -> ColumnElement[bool]:
-    """An EXISTS over the visible recommendations whose ``column`` matches the outer row."""
-    return policy.recommendations_visible_to(
-        user, select(Recommendation.id).where(column)
-    ).exists()
-
-
-def _used_by_visible(user, outer, inner) -> ColumnElement[bool]:
-    """``outer IN (inner of the visible recommendations)``.
-
-    An IN list is built once; a correlated EXISTS per outer row made SQLite scan the
-    recommendations once per document (seconds per page at 270,000 rows).
-    """
-    return outer.in_(policy.recommendations_visible_to(user, select(inner).distinct()))
-
-
-def filter_options(user, filters: Filters) -> FilterOptions:
-    """Return the mechanisms, documents (of the chosen mechanism, if any) and themes to offer."""
-    mechanisms = db.session.scalars(
-        select(Mechanism)
-        .where(_used_by_visible(user, Mechanism.id, Recommendation.mechanism_id))
-        .order_by(Mechanism.sort_order, Mechanism.code)
-    ).all()
-    docs_query = (
-        select(Document)
-        .join(Document.mechanism)
-        .where(_used_by_visible(user, Document.id, Recommendation.document_id))
-        .options(contains_eager(Document.mechanism))
-        .order_by(Mechanism.sort_order, Mechanism.code, Document.date.desc(), Document.symbol)
-    )
-    if filters.mechanism_id is not None:
-        docs_query = docs_query.where(Document.mechanism_id == filters.mechanism_id)
-    documents = list(db.session.scalars(docs_query.limit(MAX_DOCUMENT_OPTIONS + 1)))
-    truncated = len(documents) > MAX_DOCUMENT_OPTIONS
-    if truncated:
-        chosen = db.session.get(Document, filters.document_id) if filters.document_id else None
-        documents = [chosen] if chosen else []
-    themes = db.session.scalars(
-        policy.terms_visible_to(
-            user,
-            select(Term)
-            .join(Term.vocabulary)
-            .where(Vocabulary.code == THEME_VOCABULARY, Term.active.is_(True)),
-        )
-    ).all()
-    lang = current_language()
-    return FilterOptions(
-        mechanisms=list(mechanisms),
-        documents=documents,
-        themes=sorted(themes, key=lambda t: t.localized("name", lang).casefold()),
-        documents_truncated=truncated,
-    )
-
-
-
-def _enum_arg(enum_cls, raw: str | None):
-    try:
-        return enum_cls(raw)
-    except ValueError:
-        return None
-
-
-def _clean_text(raw: str | None) -> str:
-    """Collapse spaces and drop control characters (PostgreSQL refuses NUL in text)."""
-    printable = "".join(ch if ch.isprintable() else " " for ch in (raw or ""))
-    return " ".join(printable.split())[:MAX_QUERY_LENGTH]
-
-
-def parse_filters(user, args: Mapping[str, str]) -> tuple[Filters, list[str]]:
-    """Read the filters from query arguments; return them and the names of those ignored."""
-    ignored: list[str] = []
-
-    def pick(name: str, parse):
-        raw = args.get(name)
-        if raw is None or raw.strip() == "":
-            return None
-        value = parse(raw)
-        if value is None:
-            ignored.append(name)
-        return value
-
-    def visible(column):
-        def check(raw):
-            value = parse_id(raw)
-            if value is None:
-                return None
-            return value if db.session.scalar(select(_has_visible(user, column == value))) else None
-
-        return check
-
-    def theme(raw):
-        value = parse_id(raw)
-        if value is None:
-            return None
-        return db.session.scalar(
-            policy.terms_visible_to(
-                user,
-                select(Term.id).join(Term.vocabulary).where(
-                    Term.id == value, Vocabulary.code == THEME_VOCABULARY
-                ),
-            )
-        )
-
-    filters = Filters(
-        mechanism_id=pick("mechanism", visible(Recommendation.mechanism_id)),
-        document_id=pick("document", visible(Recommendation.document_id)),
-        status=pick("status", lambda raw: _enum_arg(ImplementationStatus, raw)),
-        type=pick("type", lambda raw: _enum_arg(RecommendationType, raw)),
-        theme_id=pick("theme", theme),
-        q=_clean_text(args.get("q")),
-    )
-    return filters, ignored
-
-
-def _conditions(filters: Filters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if filters.mechanism_id is not None:
-        conditions.append(Recommendation.mechanism_id == filters.mechanism_id)
-    if filters.document_id is not None:
-        conditions.append(Recommendation.document_id == filters.document_id)
-    if filters.status is not None:
-        conditions.append(Recommendation.status == filters.status)
-    if filters.type is not None:
-        conditions.append(Recommendation.type == filters.type)
-    if filters.theme_id is not None:
-        conditions.append(
-            Recommendation.id.in_(
-                select(recommendation_term.c.recommendation_id).where(
-                    recommendation_term.c.term_id == filters.theme_id
-                )
-            )
-        )
-    if filters.q:
-        conditions.append(text_condition(filters.q))
-    return conditions
-
-
-def count_recommendations(user, filters: Filters) -> int:
-    """Count the visible recommendations matching the filters."""
-    ids = _visible_ids(user).where(*_conditions(filters))
-    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-
-
-def search_recommendations(user, filters: Filters, page: int, per_page: int) -> Page:
-    """Return one page of the visible recommendations matching the filters, newest first."""
-    total = count_recommendations(user, filters)
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(page, 1), pages)
-    query = policy.recommendations_visible_to(
-        user,
-        select(Recommendation)
-        .join(Recommendation.document)
-        .where(*_conditions(filters))
-        .options(contains_eager(Recommendation.document), selectinload(Recommendation.mechanism))
-        .order_by(
-            Document.date.desc().nulls_last(),
-            Document.id.desc(),
-            *paragraph_order(),
-            Recommendation.reference,
-            Recommendation.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page),
-    )
-    items = list(db.session.scalars(query).all()) if total else []
-    return Page(items=items, total=total, page=page, per_page=per_page)
-
-
-def summarise(user, top_mechanisms: int = 8) -> Summary:
-    """Count the visible recommendations in total, by status, by mechanism, and their documents."""
-    total = count_recommendations(user, Filters())
-    status_counts = dict(
-        db.session.execute(
-            policy.recommendations_visible_to(
-                user,
-                select(Recommendation.status, func.count()).group_by(Recommendation.status),
-            )
-        ).all()
-    )
-    by_status = [(s, status_counts.get(s, 0)) for s in ImplementationStatus]
-    n = func.count().label("n")
-    mechanism_counts = db.session.execute(
-        policy.recommendations_visible_to(
-            user,
-            select(Recommendation.mechanism_id, n)
-            .group_by(Recommendation.mechanism_id)
-            .order_by(n.desc(), Recommendation.mechanism_id)
-            .limit(top_mechanisms),
-        )
-    ).all()
-    mechanisms = {
-        m.id: m
-        for m in db.session.scalars(
-            select(Mechanism).where(Mechanism.id.in_([row[0] for row in mechanism_counts]))
-        )
-    }
-    documents = db.session.scalar(
-        policy.recommendations_visible_to(
-            user, select(func.count(Recommendation.document_id.distinct()))
-        )
-    )
-    return Summary(
-        total=total,
-        by_status=by_status,
-        by_mechanism=[(mechanisms[mid], count) for mid, count in mechanism_counts],
-        documents=documents or 0,
-    )
