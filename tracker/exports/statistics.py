@@ -35,6 +35,7 @@ from tracker.models import (
     Vocabulary,
 )
 from tracker.models.followup import office_action_recommendation, office_action_term
+from tracker.models.recommendation import recommendation_term
 from tracker.services.office_actions import PILLAR_VOCABULARY
 
 # The order of every table and chart: from "nothing known" to "done", then "not applicable".
@@ -208,6 +209,66 @@ def without_lead_institution(ids: Select) -> StatusCounts:
     counts = _tally(((None, status, n) for status, n in rows)).get((None,), [0] * len(STATUSES))
     name = _("No lead institution")
     return StatusCounts(name, name, tuple(counts))
+
+
+def status_by_term(ids: Select, vocabulary: str, locale: str) -> list[StatusCounts]:
+    """Count, per term of a vocabulary (themes, say), the selected recommendations by status."""
+    columns = (Term.id, Term.sort_order, Term.name_es, Term.name_en)
+    rows = db.session.execute(
+        select(*columns, Recommendation.status, func.count(func.distinct(Recommendation.id)))
+        .select_from(Recommendation)
+        .join(recommendation_term, recommendation_term.c.recommendation_id == Recommendation.id)
+        .join(Term, Term.id == recommendation_term.c.term_id)
+        .join(Vocabulary, Vocabulary.id == Term.vocabulary_id)
+        .where(_in_selection(ids), Vocabulary.code == vocabulary, Vocabulary.active.is_(True))
+        .group_by(*columns, Recommendation.status))
+    tallied = _tally(rows, key_len=len(columns))
+    result = []
+    for key, counts in tallied.items():
+        name = pick_name(locale, key[2], key[3])
+        result.append(StatusCounts(name, name, tuple(counts)))
+    return sorted(result, key=lambda row: (-row.total, row.name.casefold()))
+
+
+def status_by_role(ids: Select, institution_id: int) -> dict[AssignmentRole, StatusCounts]:
+    """Count, per role, the selected recommendations an institution has in each status."""
+    rows = db.session.execute(
+        select(Assignment.role, Recommendation.status, func.count(func.distinct(Recommendation.id)))
+        .join(Recommendation, Recommendation.id == Assignment.recommendation_id)
+        .where(_in_selection(ids), Assignment.active.is_(True),
+               Assignment.institution_id == institution_id)
+        .group_by(Assignment.role, Recommendation.status))
+    tallied = _tally(rows)
+    return {role: StatusCounts(label("assignment_role", role), label("assignment_role", role),
+                               tuple(tallied.get((role,), [0] * len(STATUSES))))
+            for role in AssignmentRole}
+
+
+@dataclass(frozen=True)
+class OverdueCounts:
+    """How many active assignments of an institution there are, and how many are overdue."""
+
+    institution_id: int
+    label: str
+    name: str
+    assignments: int
+    overdue: int
+
+
+def overdue_by_institution(ids: Select, today: date, locale: str) -> list[OverdueCounts]:
+    """Count, per institution, the active assignments of the selection and those overdue today."""
+    columns = (Institution.id, Institution.acronym, Institution.name_es, Institution.name_en)
+    overdue = func.sum(case((Assignment.next_due < today, 1), else_=0))
+    rows = db.session.execute(
+        select(*columns, func.count(Assignment.id), overdue)
+        .join(Assignment, Assignment.institution_id == Institution.id)
+        .where(Assignment.recommendation_id.in_(ids), Assignment.active.is_(True))
+        .group_by(*columns))
+    result = [OverdueCounts(inst_id, acronym, f"{pick_name(locale, es, en)} ({acronym})",
+                            count, int(late or 0))
+              for inst_id, acronym, es, en, count, late in rows]
+    # The most overdue first: the table answers "who is behind?".
+    return sorted(result, key=lambda row: (-row.overdue, -row.assignments, row.name.casefold()))
 
 
 # --- the period ----------------------------------------------------------------------------
