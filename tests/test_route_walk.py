@@ -257,6 +257,8 @@ def _world(session) -> World:
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
             "job_id": export.id, "label_id": waiting.id, "import_id": imported.id,
+            "pillar": ("accountability", str(factories.term("pillar", "accountability").id)),
+            "chart": ("status", "overdue"),
         },
     )
 
