@@ -102,8 +102,7 @@ def institution_chart(institution_id: int):
     inst = institutions.get_institution(institution_id)
     if inst is None:
         abort(404)
-    figures = institutions.institution_figures(institution_id)
-    return _svg(public_dashboard.status_chart_svg(inst.name, figures.overall))
+    return _svg(public_dashboard.institution_chart_svg(institution_id, inst.name))
 
 
 @bp.get("/documents/<id:document_id>")

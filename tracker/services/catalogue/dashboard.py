@@ -33,7 +33,7 @@ from tracker.i18n import current_language
 from tracker.models import utcnow
 from tracker.services import data_versions
 from tracker.services.assignments import local_today
-from tracker.services.catalogue.institutions import public_ids
+from tracker.services.catalogue.institutions import institution_figures, public_ids
 from tracker.services.catalogue.listing import THEME_VOCABULARY
 
 CHARTS = ("status", "mechanism", "pillar", "institution", "theme", "changes", "overdue")
@@ -134,8 +134,13 @@ def chart_svg(name: str) -> str:
     return data_versions.cached(data_versions.CATALOGUE, _key("chart", name), build)
 
 
-def status_chart_svg(title: str, counts: StatusCounts) -> str:
-    """Return a chart of one group's recommendations by status (an institution's, say)."""
-    drawing = charts.status_overview_chart(status_series(), counts.counts,
-                                           axis_label=_("Number of recommendations"))
-    return charts.to_svg(drawing, title, _("The table beside the chart gives the same figures."))
+def institution_chart_svg(institution_id: int, title: str) -> str:
+    """Return the chart of an institution's assigned recommendations by status."""
+    def build() -> str:
+        counts = institution_figures(institution_id).overall
+        drawing = charts.status_overview_chart(status_series(), counts.counts,
+                                               axis_label=_("Number of recommendations"))
+        return charts.to_svg(drawing, title,
+                             _("The table beside the chart gives the same figures."))
+    return data_versions.cached(data_versions.CATALOGUE,
+                                _key("institution-chart", institution_id), build)
