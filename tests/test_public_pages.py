@@ -285,3 +285,28 @@ def test_the_dashboard_is_linked_from_the_navigation_and_home(client, world):
     html = page(client, "/")
     assert html.count('href="/dashboard"') >= 2
     assert 'href="/institutions"' in html and 'href="/pillars"' in html
+
+
+def test_a_long_document_is_paged(client, world, monkeypatch):
+    from tracker.services.catalogue import documents
+
+    monkeypatch.setattr(documents, "PER_PAGE", 1)
+    doc = world["doc"]
+    assert re.findall(r"Párrafo (\d+)", page(client, f"/documents/{doc.id}")) == ["9"]
+    second = page(client, f"/documents/{doc.id}?page=2")
+    assert re.findall(r"Párrafo (\d+)", second) == ["10"]
+    assert 'rel="prev"' in second
+
+
+def test_the_charts_hold_only_public_data(client, world):
+    for name in ("status", "mechanism", "pillar", "institution", "theme", "changes", "overdue"):
+        svg = client.get(f"/dashboard/charts/{name}.svg").get_data(as_text=True)
+        assert svg.startswith("<?xml") and "<svg" in svg
+        assert_public(svg)
+    assert "SEMUJER-P" in client.get("/dashboard/charts/institution.svg").get_data(as_text=True)
+
+
+def test_staff_read_internal_actions_on_a_recommendation_marked_internal(client, world):
+    f.sign_in(client, f.user(Role.REVIEWER))
+    html = page(client, f"/recommendations/{world['r9'].id}")
+    assert "INTERNAL-ACTION meeting" in html and "Interno" in html
