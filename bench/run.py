@@ -254,7 +254,7 @@ def page_cases(fx: dataset.Fixture) -> list[Case]:
              "&q=women"),
         Case("public: recommendation page", f"/recommendations/{fx.detail_id}"),
         Case("public: dashboard", "/dashboard"),
-        Case("public: dashboard chart (by theme)", "/dashboard/charts/theme.svg"),
+        Case("public: dashboard chart (by theme)", "/dashboard/charts/es/theme.svg"),
         Case("public: institutions", "/institutions"),
         Case("public: institution with the most assignments",
              f"/institutions/{fx.bulk_institution_id}"),

@@ -131,7 +131,7 @@ def test_an_institution_page_shows_its_figures(client, world):
         assert re.search(rf"{name} (\d+)", text).group(1) == str(number), name
     assert "Public progress on femicide" in html
     assert_public(html)
-    assert f'src="/institutions/{women.id}/status.svg' in html
+    assert f'src="/institutions/{women.id}/charts/es/status.svg?v=' in html
 
 
 def test_an_institution_page_reads_in_english(client, world):
@@ -142,18 +142,20 @@ def test_an_institution_page_reads_in_english(client, world):
 
 
 def test_the_institution_chart_is_an_svg_with_a_title(client, world):
-    response = client.get(f"/institutions/{world['women'].id}/status.svg?lang=en")
+    response = client.get(f"/institutions/{world['women'].id}/charts/en/status.svg")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert "<title>Secretariat for Women</title>" in response.get_data(as_text=True)
     assert "public" in response.headers["Cache-Control"]
+    assert "Set-Cookie" not in response.headers
 
 
 @pytest.mark.parametrize("path", ["/institutions/abc", "/institutions/0",
                                   "/institutions/99999999999999999999", "/institutions/2147483647",
-                                  "/institutions/2147483647/status.svg", "/documents/abc",
+                                  "/institutions/2147483647/charts/es/status.svg", "/documents/abc",
                                   "/documents/2147483647", "/documents/9223372036854775808",
                                   "/pillars/2147483647", "/pillars/no-such-pillar",
-                                  "/pillars/%00", "/dashboard/charts/nothing.svg"])
+                                  "/pillars/%00", "/dashboard/charts/es/nothing.svg",
+                                  "/dashboard/charts/xx/status.svg"])
 def test_unknown_or_odd_ids_are_not_found(client, world, path):
     assert client.get(path).status_code == 404
 
@@ -230,18 +232,18 @@ def test_the_dashboard_counts_public_data(client, world):
     assert cell(html, "table-overdue", "Secretaría de la Mujer")[:2] == ["1", "2"]
     assert_public(html)
     for name in ("status", "mechanism", "pillar", "institution", "overdue"):
-        assert f'src="/dashboard/charts/{name}.svg?lang=es' in html
+        assert f'src="/dashboard/charts/es/{name}.svg?v=' in html
     english = page(client, "/dashboard?lang=en")
     assert "Secretariat for Women" in english and "Accountability" in english
 
 
 def test_the_dashboard_charts_are_svg_in_the_readers_language(client, world):
-    response = client.get("/dashboard/charts/status.svg?lang=en")
+    response = client.get("/dashboard/charts/en/status.svg")
     svg = response.get_data(as_text=True)
     assert response.mimetype == "image/svg+xml" and 'role="img"' in svg
     assert "<title>Recommendations by implementation status</title>" in svg
     assert "In progress" in svg
-    assert "En curso" in client.get("/dashboard/charts/status.svg?lang=es").get_data(as_text=True)
+    assert "En curso" in client.get("/dashboard/charts/es/status.svg").get_data(as_text=True)
 
 
 def test_the_dashboard_follows_a_committed_status_change(client, world, session):
@@ -300,10 +302,11 @@ def test_a_long_document_is_paged(client, world, monkeypatch):
 
 def test_the_charts_hold_only_public_data(client, world):
     for name in ("status", "mechanism", "pillar", "institution", "theme", "changes", "overdue"):
-        svg = client.get(f"/dashboard/charts/{name}.svg").get_data(as_text=True)
+        svg = client.get(f"/dashboard/charts/es/{name}.svg").get_data(as_text=True)
         assert svg.startswith("<?xml") and "<svg" in svg
         assert_public(svg)
-    assert "SEMUJER-P" in client.get("/dashboard/charts/institution.svg").get_data(as_text=True)
+    svg = client.get("/dashboard/charts/en/institution.svg").get_data(as_text=True)
+    assert "SEMUJER-P" in svg
 
 
 def test_staff_read_internal_actions_on_a_recommendation_marked_internal(client, world):

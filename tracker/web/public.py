@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_login import current_user
 
 from tracker import policy
@@ -97,12 +98,13 @@ def institution(institution_id: int):
                                        page=n if n > 1 else None))
 
 
-@bp.get("/institutions/<id:institution_id>/status.svg")
-def institution_chart(institution_id: int):
+@bp.get("/institutions/<id:institution_id>/charts/<code>/status.svg")
+def institution_chart(institution_id: int, code: str):
     inst = institutions.get_institution(institution_id)
-    if inst is None:
+    if inst is None or code not in current_app.config["LANGUAGES"]:
         abort(404)
-    return _svg(public_dashboard.institution_chart_svg(institution_id, inst.name))
+    with force_locale(code):
+        return _svg(public_dashboard.institution_chart_svg(institution_id, inst.name))
 
 
 @bp.get("/documents/<id:document_id>")
@@ -146,11 +148,14 @@ def dashboard():
                            chart_title=public_dashboard.chart_title)
 
 
-@bp.get("/dashboard/charts/<chart>.svg")
-def dashboard_chart(chart: str):
-    if chart not in public_dashboard.CHARTS:
+@bp.get("/dashboard/charts/<code>/<chart>.svg")
+def dashboard_chart(code: str, chart: str):
+    # The language is part of the address, not a ?lang= that would store a choice in the
+    # visitor's session: a cache may keep the picture, never a cookie with it.
+    if chart not in public_dashboard.CHARTS or code not in current_app.config["LANGUAGES"]:
         abort(404)
-    return _svg(public_dashboard.chart_svg(chart))
+    with force_locale(code):
+        return _svg(public_dashboard.chart_svg(chart))
 
 
 @bp.get("/language/<code>")
