@@ -313,3 +313,12 @@ def test_staff_read_internal_actions_on_a_recommendation_marked_internal(client,
     f.sign_in(client, f.user(Role.REVIEWER))
     html = page(client, f"/recommendations/{world['r9'].id}")
     assert "INTERNAL-ACTION meeting" in html and "Interno" in html
+
+
+def test_punctuality_counts_nothing_for_a_due_date_far_ahead(session):
+    from tracker.services.catalogue.institutions import punctuality
+
+    inst = f.institution("FAR-P")
+    f.assignment(f.recommendation(), inst, next_due=date(9999, 1, 1), rhythm_months=1)
+    found = punctuality(inst.id, local_today())
+    assert (found.due, found.overdue_now) == (0, 0)

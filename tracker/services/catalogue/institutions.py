@@ -111,7 +111,9 @@ def punctuality(institution_id: int, today: date) -> Punctuality:
             continue
         overdue += next_due < today
         start, dates = local_today(created_at), submitted.get(rec_id, [])
-        step = 0
+        # Skip the due dates still to come (a date set years ahead would loop long).
+        ahead = (next_due.year - today.year) * 12 + next_due.month - today.month
+        step = max(0, ahead // rhythm - 1)
         while True:
             # The due dates of an assignment step back from the next one by its rhythm.
             deadline = add_months(next_due, -rhythm * step)
