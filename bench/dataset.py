@@ -120,6 +120,7 @@ class Fixture:
     theme_id: int
     theme_name: str
     detail_id: int
+    detail_document_id: int
 
 
 def now() -> datetime:
@@ -493,7 +494,8 @@ def fixture(reviewer_id: int, focal: dict[int, int]) -> Fixture:
     return Fixture(
         mechanism_ids=mechanisms, reviewer_id=reviewer_id, focal_id=focal[first_institution],
         focal_institution=db.session.get(Institution, first_institution).acronym,
-        bulk_institution_id=bulk, theme_id=theme[0], theme_name=theme[1], detail_id=detail_id)
+        bulk_institution_id=bulk, theme_id=theme[0], theme_name=theme[1], detail_id=detail_id,
+        detail_document_id=db.session.get(Recommendation, detail_id).document_id)
 
 
 COUNTED_TABLES = ("recommendation", "document", "recommendation_term", "recommendation_state",

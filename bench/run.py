@@ -253,6 +253,13 @@ def page_cases(fx: dataset.Fixture) -> list[Case]:
              f"/recommendations?mechanism={upr}&status=in_progress&theme={fx.theme_id}"
              "&q=women"),
         Case("public: recommendation page", f"/recommendations/{fx.detail_id}"),
+        Case("public: dashboard", "/dashboard"),
+        Case("public: dashboard chart (by theme)", "/dashboard/charts/es/theme.svg"),
+        Case("public: institutions", "/institutions"),
+        Case("public: institution with the most assignments",
+             f"/institutions/{fx.bulk_institution_id}"),
+        Case("public: document page", f"/documents/{fx.detail_document_id}"),
+        Case("public: pillars", "/pillars"),
         Case(f"focal point ({fx.focal_institution}): my institution", "/my-institution/",
              "focal"),
         Case(f"focal point ({fx.focal_institution}): overdue", "/my-institution/?due=overdue",

@@ -57,6 +57,14 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET public.recommendations": PUBLIC,
     "GET public.recommendation": PUBLIC,
     "GET public.set_language": PUBLIC,
+    "GET public.dashboard": PUBLIC,
+    "GET public.dashboard_chart": PUBLIC,
+    "GET public.institutions_index": PUBLIC,
+    "GET public.institution": PUBLIC,
+    "GET public.institution_chart": PUBLIC,
+    "GET public.document": PUBLIC,
+    "GET public.pillars_index": PUBLIC,
+    "GET public.pillar": PUBLIC,
     "GET files.evidence": PRIVATE_EVIDENCE_OF_A,
     "GET open_data.index": PUBLIC,
     "GET open_data.download": PUBLIC,
@@ -284,6 +292,8 @@ def world(session) -> World:
             "import_id": imported.id,
             "label_id": waiting.id,
             "fmt": "csv",
+            "chart": "status",
+            "pillar": "accountability",
         },
     )
 
@@ -355,6 +365,10 @@ SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
         **dict.fromkeys(("anonymous", "focal_a", "focal_b"), _PUBLIC_PAGE),
         **dict.fromkeys(("reviewer", "admin"), _PUBLIC_PAGE_FOR_STAFF),
     },
+    # Public pages show the same to everyone: published progress, never drafts or e-mails.
+    "GET public.institution": dict.fromkeys(ROLES, (["Approved for MTX-A"],
+                                                    ["Sent by MTX-A", DRAFT_OF_A])),
+    "GET public.document": dict.fromkeys(ROLES, (["MTX/A/1"], [])),
     "GET focal.home": {"focal_a": (["MTX/A/1"], ["MTX/B/1"]),
                        "focal_b": (["MTX/B/1"], ["MTX/A/1"])},
     "GET focal.reports": {  # the drafts tab

@@ -258,6 +258,8 @@ def _world(session) -> World:
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
             "job_id": export.id, "label_id": waiting.id, "import_id": imported.id,
             "fmt": "csv",
+            "pillar": ("accountability", str(factories.term("pillar", "accountability").id)),
+            "chart": ("status", "overdue"),
         },
     )
 

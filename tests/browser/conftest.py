@@ -73,6 +73,7 @@ def _fill(app) -> dict:
         db.session.commit()
         return {"email": focal.email, "password": factories.PASSWORD,
                 "reference": rec.reference, "rec_id": rec.id, "focal_id": focal.id,
+                "institution_id": inst.id, "document_id": rec.document_id,
                 **_fill_office(inst, focal)}
 
 
@@ -112,6 +113,11 @@ def _fill_office(inst, focal) -> dict:
              "Tegucigalpa and San Pedro Sula; the other departments still lack specialised "
              "courts, and the budget of the shelters was not increased.")):
         assessments.assess(reviewer, rec.id, status, why, [published.id], rec.version)
+    # A public office action under a pillar, for the pillar and recommendation pages.
+    action = factories.office_action(title="Workshop with judges on protection orders",
+                                     is_public=True)
+    action.terms = [factories.term("pillar", "accountability")]
+    action.institutions, action.recommendations = [inst], [rec]
     db.session.commit()
     return {"reviewer_email": reviewer.email, "admin_email": admin.email,
             "office_rec_id": rec.id, "waiting_report_id": waiting.id}

@@ -168,7 +168,10 @@ def test_no_serious_accessibility_violation(browser, live_server, artifacts):
     import_id = _imports_to_show(live_server)
     audiences = [
         (None, ["/", "/recommendations", f"/recommendations/{data['office_rec_id']}",
-                "/login", "/open-data", "/open-data/dictionary", "/open-data/licence"]),
+                "/login", "/open-data", "/open-data/dictionary", "/open-data/licence",
+                "/dashboard", "/institutions",
+                f"/institutions/{data['institution_id']}", f"/documents/{data['document_id']}",
+                "/pillars", "/pillars/accountability"]),
         (data["email"], ["/my-institution/"]),
         (data["reviewer_email"], ["/review/reports/", "/account", "/review/exports",
                                   "/review/exports/new", "/review/imports",

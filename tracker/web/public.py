@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     redirect,
@@ -12,12 +13,17 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_login import current_user
 
 from tracker import policy
 from tracker.i18n import SESSION_KEY
-from tracker.services import catalogue
+from tracker.models import ImplementationStatus
+from tracker.services import catalogue, data_versions
+from tracker.services.catalogue import dashboard as public_dashboard
+from tracker.services.catalogue import documents, institutions, pillars
 from tracker.web.helpers import safe_next
+from tracker.web.ids import arg_page
 
 bp = Blueprint("public", __name__)
 
@@ -70,6 +76,98 @@ def recommendation(rec_id: int):
         abort(404)
     detail = catalogue.recommendation_detail(current_user, rec)
     return render_template("public/recommendation.html", rec=rec, detail=detail)
+
+
+def _svg(svg: str) -> Response:
+    # Charts are public figures named by their data version (``v``): caches may keep them.
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def _chart_version() -> str:
+    """Name the state of the data a chart shows, so its address changes with it."""
+    return "-".join(str(data_versions.current(kind)[0]) for kind in data_versions.KINDS)
+
+
+@bp.get("/institutions")
+def institutions_index():
+    return render_template("public/institutions.html", rows=institutions.list_institutions())
+
+
+@bp.get("/institutions/<id:institution_id>")
+def institution(institution_id: int):
+    inst = institutions.get_institution(institution_id)
+    if inst is None:
+        abort(404)
+    reports = institutions.published_reports(institution_id, arg_page())
+    return render_template(
+        "public/institution.html", inst=inst, statuses=list(ImplementationStatus),
+        figures=institutions.institution_figures(institution_id), reports=reports,
+        covered=institutions.published_recommendations_of([r.id for r in reports.items]),
+        chart_version=_chart_version(),
+        url_for_page=lambda n: url_for("public.institution", institution_id=institution_id,
+                                       page=n if n > 1 else None))
+
+
+@bp.get("/institutions/<id:institution_id>/charts/<code>/status.svg")
+def institution_chart(institution_id: int, code: str):
+    inst = institutions.get_institution(institution_id)
+    if inst is None or code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    with force_locale(code):
+        return _svg(public_dashboard.institution_chart_svg(institution_id, inst.name))
+
+
+@bp.get("/documents/<id:document_id>")
+def document(document_id: int):
+    doc = documents.get_document(current_user, document_id)
+    if doc is None:
+        abort(404)
+    status = documents.document_status(current_user, document_id)
+    page = documents.document_recommendations(current_user, document_id, status.total,
+                                              arg_page())
+    return render_template(
+        "public/document.html", doc=doc, status=status, result=page,
+        statuses=list(ImplementationStatus),
+        url_for_page=lambda n: url_for("public.document", document_id=document_id,
+                                       page=n if n > 1 else None))
+
+
+@bp.get("/pillars")
+def pillars_index():
+    return render_template("public/pillars.html", rows=pillars.list_pillars())
+
+
+@bp.get("/pillars/<pillar>")
+def pillar(pillar: str):
+    term = pillars.get_pillar(pillar)
+    if term is None:
+        abort(404)
+    found = pillars.pillar_actions(term.id, arg_page())
+    return render_template(
+        "public/pillar.html", term=term, status=pillars.pillar_status(term.id), found=found,
+        statuses=list(ImplementationStatus),
+        url_for_page=lambda n: url_for("public.pillar", pillar=term.code,
+                                       page=n if n > 1 else None))
+
+
+@bp.get("/dashboard")
+def dashboard():
+    return render_template("public/dashboard.html", figures=public_dashboard.dashboard(),
+                           statuses=list(ImplementationStatus),
+                           chart_version=_chart_version(),
+                           chart_title=public_dashboard.chart_title)
+
+
+@bp.get("/dashboard/charts/<code>/<chart>.svg")
+def dashboard_chart(code: str, chart: str):
+    # The language is part of the address, not a ?lang= that would store a choice in the
+    # visitor's session: a cache may keep the picture, never a cookie with it.
+    if chart not in public_dashboard.CHARTS or code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    with force_locale(code):
+        return _svg(public_dashboard.chart_svg(chart))
 
 
 @bp.get("/language/<code>")

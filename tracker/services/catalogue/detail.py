@@ -14,13 +14,14 @@ from tracker.ids import MAX_ID
 from tracker.models import (
     Assignment,
     Evidence,
+    OfficeAction,
     ProgressReport,
     Recommendation,
     StatusAssessment,
     Term,
     Vocabulary,
 )
-from tracker.models.followup import report_recommendation
+from tracker.models.followup import office_action_recommendation, report_recommendation
 from tracker.models.recommendation import recommendation_term
 
 
@@ -33,6 +34,8 @@ class Detail:
     assessments: list[StatusAssessment]
     reports: list[ProgressReport]
     evidence: dict[int, list[Evidence]] = field(default_factory=dict)
+    # The office actions that support it (public ones only, unless the reader is staff).
+    actions: list[OfficeAction] = field(default_factory=list)
 
 
 def get_recommendation(rec_id: int) -> Recommendation | None:
@@ -100,7 +103,20 @@ def recommendation_detail(user, rec: Recommendation) -> Detail:
         ).all()
         for item in items:
             evidence.setdefault(item.report_id, []).append(item)
+    actions = db.session.scalars(
+        policy.office_actions_visible_to(
+            user,
+            select(OfficeAction)
+            .join(office_action_recommendation,
+                  office_action_recommendation.c.action_id == OfficeAction.id)
+            .where(office_action_recommendation.c.recommendation_id == rec.id)
+            .options(selectinload(OfficeAction.terms).joinedload(Term.vocabulary),
+                     selectinload(OfficeAction.institutions))
+            .order_by(OfficeAction.start_date.desc(), OfficeAction.id.desc())
+        )
+    ).all()
     return Detail(
+        actions=list(actions),
         terms_by_vocabulary=terms_by_vocabulary,
         assignments=list(assignments),
         assessments=list(rec.assessments),
