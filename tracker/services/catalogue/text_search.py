@@ -34,6 +34,7 @@ from tracker.models.search import (
     VOCABULARY_TABLE,
     search_generation,
 )
+from tracker.services import data_versions
 from tracker.services.catalogue.search_query import Query, Term, clean, parse_query
 from tracker.text_analysis import fold, stem, words
 
@@ -87,9 +88,9 @@ def _database() -> str:
 
 
 def _stamp() -> tuple:
-    """What tells cached answers are stale: this process's writes, anyone's newest write."""
-    newest = db.session.execute(select(func.max(SEARCH.c.updated_at))).scalar()
-    return _database(), search_generation(), newest
+    """What tells cached answers are stale: this process's writes (committed or not),
+    and the catalogue's counter, which every committed change moves on."""
+    return _database(), search_generation(), data_versions.current(data_versions.CATALOGUE)
 
 
 def matching_ids(q: str) -> dict[int, float]:
