@@ -254,3 +254,15 @@ def test_the_csv_imports_back_as_the_same_records(client, session, app, tmp_path
     assert result.errors == [] and result.labels_queued == []
     assert result.created == len(expected)
     assert imported == expected
+
+
+def test_one_address_downloading_without_pause_is_asked_to_wait(client):
+    from tracker.web.open_data import DOWNLOADS_PER_HOUR
+
+    for _ in range(DOWNLOADS_PER_HOUR):
+        assert client.get("/recommendations.json?status=implemented").status_code == 200
+
+    refused = client.get("/recommendations.csv")
+
+    assert refused.status_code == 429
+    assert "Demasiadas solicitudes" in refused.get_data(as_text=True)

@@ -26,6 +26,7 @@ from tracker.exports import CSV_TYPE, XLSX_TYPE
 from tracker.exports.matrix import _local_day
 from tracker.exports.open_data import COLUMNS, KIND_LABELS, allowed_values
 from tracker.exports.open_files import csv_chunks, json_chunks, write_xlsx
+from tracker.extensions import limiter
 from tracker.i18n import current_language
 from tracker.models import ReportJob, utcnow
 from tracker.services import catalogue
@@ -112,7 +113,13 @@ def _file_chunks(handle):
         handle.close()
 
 
+# A whole-catalogue download keeps a web process busy for a minute or so: enough for any
+# reader, too few to tie every process up from one address.
+DOWNLOADS_PER_HOUR = 60
+
+
 @bp.get("/recommendations.<any(csv, json, xlsx):fmt>")
+@limiter.limit(f"{DOWNLOADS_PER_HOUR} per hour")
 def download(fmt: str):
     filters = _filters()
     records = open_data_service.open_records(filters, current_language())
