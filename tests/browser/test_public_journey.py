@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-# Spanish for "journalists": the demo's Spanish texts hold it, its English ones say
-# "journalists", so only Spanish language versions can match.
-WORD = "periodistas"
+# "Of African descent": the demo's Spanish texts hold the word, its English ones say
+# "Afro-Honduran" or "of African descent", so only Spanish language versions can match.
+WORD = "afrodescendientes"
 COUNT = re.compile(r"([\d.,\s\u00a0\u202f]+)$")
 
 
@@ -111,9 +111,12 @@ def _journey(page, server, artifacts):
     expect(page).to_have_url(re.compile(rf"[?&]q={WORD}"))
     found = _total(page)
     texts = page.locator("ol.results .result-text").all_inner_texts()
-    assert 0 < found < home_total
+    # Every Spanish version holding the word, and no English text.
+    assert found == _texts_in(server.app, "es", WORD)
     assert len(texts) == min(found, 25)
     assert any(WORD in t.lower() for t in texts), texts
+    assert set(page.locator("ol.results .result-text > span").evaluate_all(
+        "spans => spans.map(s => s.lang)")) == {"es"}
     page.screenshot(path=str(artifacts / "journey-search-es.png"), full_page=True)
 
     # 2. Two facets from the whole list, one removed, then the back button.
@@ -142,8 +145,9 @@ def _journey(page, server, artifacts):
     first.click()
     expect(page.locator("h1")).to_have_text(reference)
     expect(page.locator("article .result-meta .status-badge")).to_have_text(status_label)
-    spanish_text = page.locator("article blockquote.rec-text").first.inner_text().strip()
-    assert spanish_text
+    spanish_text, text_lang = _shown_text(server.app, reference, "es")
+    expect(page.locator("article blockquote.rec-text").first).to_have_text(spanish_text)
+    expect(page.locator("article blockquote.rec-text").first).to_have_attribute("lang", text_lang)
     expect(page.get_by_role("heading", name="Texto", exact=True)).to_be_visible()
 
     # 4. The same page in English through the language switcher.
