@@ -5,12 +5,13 @@ the filtered list, and the dashboard beside the home page's total."""
 from __future__ import annotations
 
 import csv
-import io
 import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
+
+from tracker.exports.open_data import HEADER
 
 # "Of African descent": the demo's Spanish texts hold the word, its English ones say
 # "Afro-Honduran" or "of African descent", so only Spanish language versions can match.
@@ -172,9 +173,7 @@ def _journey(page, server, artifacts):
         page.locator(".open-data-downloads a", has_text="CSV").click()
     path = info.value.path()
     with open(path, encoding="utf-8-sig", newline="") as handle:
-        rows = list(csv.reader(io.StringIO(handle.read())))
-    from tracker.exports.open_data import HEADER
-
+        rows = list(csv.reader(handle))
     assert tuple(rows[0]) == HEADER
     refs = [row[HEADER.index("reference")] for row in rows[1:]]
     listed = _all_references(page)
