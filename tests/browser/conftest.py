@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import scratch_database
 
 SCHEMA = "browser_e2e"
+DEMO_SCHEMA = "browser_demo"
 BROWSER = os.environ.get("TRACKER_TEST_BROWSER", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -123,13 +124,31 @@ def _fill_office(inst, focal) -> dict:
             "office_rec_id": rec.id, "waiting_report_id": waiting.id}
 
 
+def _fill_demo(app) -> dict:
+    """The Honduras demo, loaded as `tracker demo` loads it: what `make run` shows."""
+    from tracker.extensions import db
+    from tracker.services.demo import load_demo
+
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    return {}
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     with scratch_database(tmp_path_factory.mktemp("e2e"), SCHEMA) as (url, options):
-        yield from _serve(url, options)
+        yield from _serve(url, options, _fill)
 
 
-def _serve(url: str, options: dict):
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """A live server on the demo data alone, in a database of its own."""
+    with scratch_database(tmp_path_factory.mktemp("demo"), DEMO_SCHEMA) as (url, options):
+        yield from _serve(url, options, _fill_demo)
+
+
+def _serve(url: str, options: dict, fill):
     from werkzeug.serving import make_server
 
     from tracker.extensions import db
@@ -141,7 +160,7 @@ def _serve(url: str, options: dict):
     def build():
         try:
             built["app"] = _build_app(url, options)
-            built["data"] = _fill(built["app"])
+            built["data"] = fill(built["app"])
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test thread
             built["error"] = exc
 
