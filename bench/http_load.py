@@ -10,10 +10,12 @@ focal point's institution in bulk (as the office would), starts gunicorn with th
 production command (``tracker:create_app()``, ``--workers 2`` on a two-core machine), and
 then, page by page, lets ``wrk`` request it for a fixed time over a few connections: a
 trivial page as the yardstick, the home page, the list, a mix of searches
-(``bench/search_mix.txt``), recommendation pages, the focal point's "My institution" and
-the open-data page. It prints the median, the p95 and the requests per second of each,
-the sizes of the search pages and of the static files as sent, and how much a worker's
-memory grows while it sends a large export. It exits 0 whatever the figures are.
+(``bench/search_mix.txt``), recommendation pages, the focal point's "My institution",
+the dashboard, an institution's, a document's and the pillars' pages, and the open-data
+page. It prints the median, the p95 and the requests per second of each, the sizes of
+the search pages and of the static files as sent, and how much a worker's memory grows
+while it streams the open-data CSV of every published recommendation. It exits 0
+whatever the figures are.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -76,8 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2,
                         help="gunicorn workers (default 2, one per core of a two-core machine)")
     parser.add_argument("--no-export", action="store_true",
-                        help="skip the memory of a worker sending a large export (its build "
-                             "takes a while at full size)")
+                        help="skip downloading /recommendations.csv (every published "
+                             "recommendation) while watching the workers' memory")
     parser.add_argument("--keep", action="store_true",
                         help="keep the SQLite file or the PostgreSQL schema afterwards")
     args = parser.parse_args(argv)
@@ -100,8 +101,9 @@ class Prepared:
     searches: list[str]
     left_out: list[str]
     recommendation_paths: list[str]
+    document_path: str
+    institution_path: str
     export_path: str | None = None
-    export_mb: float = 0.0
 
 
 def prepare(app, fx: dataset.Fixture, with_export: bool) -> Prepared:
@@ -130,14 +132,19 @@ def prepare(app, fx: dataset.Fixture, with_export: bool) -> Prepared:
         published = db.session.scalars(select(Recommendation.id).where(
             Recommendation.is_published.is_(True)).order_by(Recommendation.id)).all()
         chosen = random.Random(2026).sample(published, min(RECOMMENDATION_PAGES, len(published)))
+        # The document with the most recommendations: the longest document page.
+        document_id = db.session.scalar(
+            select(Recommendation.document_id).group_by(Recommendation.document_id)
+            .order_by(func.count().desc(), Recommendation.document_id).limit(1))
         prepared = Prepared(
             focal_email=focal.email, focal_institution=fx.focal_institution,
             bulk_assigned=result.created + result.updated, bulk_seconds=seconds,
             searches=searches, left_out=left_out,
-            recommendation_paths=[f"/recommendations/{rec_id}" for rec_id in chosen])
-        if with_export:
-            log("building the public status matrix (CSV) of every recommendation ...")
-            prepared.export_path, prepared.export_mb = build_public_csv()
+            recommendation_paths=[f"/recommendations/{rec_id}" for rec_id in chosen],
+            document_path=f"/documents/{document_id}",
+            institution_path=f"/institutions/{focal.institution_id}",
+            # Every published recommendation, streamed by the worker that serves it.
+            export_path="/recommendations.csv" if with_export else None)
         db.session.remove()
     return prepared
 
@@ -178,26 +185,6 @@ def resolve_search_mix(text: str) -> tuple[list[str], list[str]]:
         path = PLACEHOLDER.sub(replace, line)
         (left_out if missing else paths).append(line if missing else path)
     return paths, left_out
-
-
-def build_public_csv() -> tuple[str, float]:
-    """Build a public CSV matrix of every recommendation as the worker does; return its URL."""
-    from tracker.extensions import db
-    from tracker.models import JobState, ReportFormat, ReportJob, ReportKind
-    from tracker.services.export_runs import run_export_job
-
-    # This month's public snapshot of the matrix, as beat would queue it.
-    job = ReportJob(kind=ReportKind.STATUS_MATRIX, format=ReportFormat.CSV, filters={},
-                    locale="es", public=True,
-                    snapshot_key=f"{date.today():%Y-%m}:status_matrix.csv:es",
-                    state=JobState.QUEUED, progress=0, rows=0, attempts=0)
-    db.session.add(job)
-    db.session.commit()
-    run_export_job(job.id)
-    db.session.expire_all()
-    job = db.session.get(ReportJob, job.id)
-    size = job.stored_file.size if job.stored_file else 0
-    return (f"/files/exports/{job.id}" if job.stored_file else None), size / 2**20
 
 
 # --- gunicorn ---------------------------------------------------------------------------------
@@ -484,10 +471,11 @@ def report(database, args, counts, prepared: Prepared, loads: list[Load], sizes,
     log(markdown(["file", "plain", "gzip", "brotli", "Cache-Control"], statics))
     log("")
     if exported is None:
-        log("Export download: skipped (--no-export, or no export was built)")
+        log("Open-data download: skipped (--no-export)")
     else:
         seconds, received, growth = exported
-        log(f"Export download (public status matrix CSV, {received:,.1f} MB): {seconds:.1f} s; "
+        log(f"Open-data download of every published recommendation ({prepared.export_path}, "
+            f"{received:,.1f} MB): {seconds:.1f} s; "
             f"largest growth of a worker's resident memory meanwhile: {growth:,.1f} MB")
 
 
@@ -527,6 +515,11 @@ def main(argv: list[str] | None = None) -> int:
                  prepared.recommendation_paths),
             Load(f"My institution ({prepared.focal_institution}, signed in)",
                  ["/my-institution/"], cookie),
+            Load("dashboard", ["/dashboard"]),
+            Load(f"institution page ({prepared.focal_institution}, "
+                 f"{prepared.bulk_assigned:,} assignments)", [prepared.institution_path]),
+            Load("document page (the longest)", [prepared.document_path]),
+            Load("OHCHR pillars", ["/pillars"]),
             Load("open data", ["/open-data"]),
         ]
         for load in loads:
@@ -540,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         statics = static_sizes(server.base)
         exported = None
         if prepared.export_path:
-            log("  downloading the export ...")
+            log(f"  downloading {prepared.export_path} ...")
             exported = export_memory(server, prepared.export_path)
         report(database, args, counts, prepared, loads, sizes, statics, exported)
     finally:
