@@ -334,10 +334,10 @@ def test_the_demo_themes_are_bilingual_and_none_repeats_another(client, session)
             seen[key] = (es, en)
     assert twins == []
 
-    page = client.get("/recommendations").get_data(as_text=True)
-    menu = re.search(r'<select[^>]*id="f-theme".*?</select>', page, re.S).group(0)
-    options = re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", menu)
-    offered = {html.unescape(o.strip()) for o in options}
+    page = client.get("/recommendations?more=theme").get_data(as_text=True)
+    facet = re.search(r'<section class="facet" id="facet-theme".*?</section>', page, re.S)[0]
+    offered = {html.unescape(label.strip())
+               for label in re.findall(r'<span class="facet-label">([^<]*)</span>', facet)}
     english_only = {en for _c, es, en in rows if es != en}
     assert offered and offered.isdisjoint(english_only)
     assert "Libertad y seguridad de la persona" in offered
