@@ -245,8 +245,8 @@ def _copy(copy_no: int, wanted: int, base_max: int, base_docs, mechanism_id: int
     # The search document too: the copy's reference and symbol add the word of its number.
     search = RecommendationSearch.__table__
     db.session.execute(insert(search).from_select(
-        ["recommendation_id", "document", "updated_at"],
-        select(new.c.id, search.c.document + f" {copy_no}", _ts(stamp))
+        ["recommendation_id", "document"],
+        select(new.c.id, search.c.document + f" {copy_no}")
         .select_from(search.join(src, src.c.id == search.c.recommendation_id)
                      .join(new, new.c.reference == src.c.reference + suffix))
         .where(src.c.id <= base_max)))

@@ -10,7 +10,6 @@ Revises: 5d1e7b3a9c20
 Create Date: 2026-11-30 15:30:00.000000
 
 """
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -49,14 +48,11 @@ def upgrade():
         'recommendation_search',
         sa.Column('recommendation_id', sa.Integer(), nullable=False),
         sa.Column('document', sa.Text(), nullable=False),
-        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['recommendation_id'], ['recommendation.id'],
                                 name=op.f('fk_recommendation_search_recommendation_id_recommendation'),
                                 ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('recommendation_id', name=op.f('pk_recommendation_search')),
     )
-    op.create_index(op.f('ix_recommendation_search_updated_at'), 'recommendation_search',
-                    ['updated_at'], unique=False)
     conn = op.get_bind()
     if conn.dialect.name == 'postgresql':
         # Filled first, indexed after: one index build is quicker than 270,000 updates.
@@ -76,8 +72,7 @@ def _fill(conn) -> None:
     from tracker.text_analysis import search_document
 
     search = sa.table('recommendation_search', sa.column('recommendation_id'),
-                      sa.column('document'), sa.column('updated_at'))
-    now = datetime.now(UTC)
+                      sa.column('document'))
     last = 0
     while True:
         heads = conn.execute(sa.text(
@@ -96,8 +91,7 @@ def _fill(conn) -> None:
             texts.setdefault(rec_id, []).append((language, text))
         conn.execute(search.insert(), [
             {"recommendation_id": rec_id,
-             "document": search_document(reference, paragraph, symbol, texts.get(rec_id, ())),
-             "updated_at": now}
+             "document": search_document(reference, paragraph, symbol, texts.get(rec_id, ()))}
             for rec_id, reference, paragraph, symbol in heads])
 
 
@@ -108,5 +102,4 @@ def downgrade():
             op.execute(f"DROP TRIGGER {name}")
         op.execute("DROP TABLE recommendation_search_vocab")
         op.execute("DROP TABLE recommendation_search_fts")
-    op.drop_index(op.f('ix_recommendation_search_updated_at'), table_name='recommendation_search')
     op.drop_table('recommendation_search')

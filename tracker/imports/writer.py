@@ -139,13 +139,12 @@ class BatchWriter(Planner):
         self.versions.flush()
         # Searchable at once: the documents of the batch's new and changed recommendations
         # (the new ones from what the batch holds, without reading them back).
-        now = utcnow()
         write_search_documents(
             db.session.connection(), self.searched_ids, insert_rows=insert_rows,
             created=[search_row(plan.rec_id, plan.reference, plan.record.paragraph,
                                 plan.record.document_symbol,
-                                [(record.language, record.text) for record in plan.texts()],
-                                now) for plan in new_plans])
+                                [(record.language, record.text) for record in plan.texts()])
+                     for plan in new_plans])
         insert_rows(AuditEvent.__table__, event_rows(self.events))
         self.events = []
         self._expire()

@@ -10,13 +10,11 @@ vocabulary ``recommendation_search_vocab``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from sqlalchemy import ForeignKey, Table, Text, delete, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tracker.extensions import db
-from tracker.models.base import UTCDateTime, utcnow
 from tracker.models.recommendation import Document, Recommendation, RecommendationText
 from tracker.text_analysis import search_document
 
@@ -40,8 +38,6 @@ class RecommendationSearch(db.Model):
         ForeignKey("recommendation.id", ondelete="CASCADE"), primary_key=True
     )
     document: Mapped[str] = mapped_column(Text)
-    # Its newest value tells a process that its cached answers are stale.
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 SEARCH = RecommendationSearch.__table__
@@ -72,12 +68,10 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def search_row(rec_id: int, reference: str | None, paragraph: str | None,
-               symbol: str | None, versions: Iterable[tuple[str, str]],
-               now: datetime) -> dict:
+               symbol: str | None, versions: Iterable[tuple[str, str]]) -> dict:
     """Return the search table's row of a recommendation, from its fields and versions."""
     return {"recommendation_id": rec_id,
-            "document": search_document(reference, paragraph, symbol, versions),
-            "updated_at": now}
+            "document": search_document(reference, paragraph, symbol, versions)}
 
 
 def write_search_documents(connection, ids: Iterable[int], *,
@@ -95,7 +89,6 @@ def write_search_documents(connection, ids: Iterable[int], *,
     ids = sorted(set(ids))
     rec, version = Recommendation.__table__, RecommendationText.__table__
     document = Document.__table__
-    now = utcnow()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         heads = connection.execute(
@@ -109,7 +102,7 @@ def write_search_documents(connection, ids: Iterable[int], *,
                 .order_by(version.c.recommendation_id, version.c.language)):
             texts.setdefault(rec_id, []).append((language, text))
         connection.execute(delete(SEARCH).where(SEARCH.c.recommendation_id.in_(chunk)))
-        rows = [search_row(rec_id, reference, paragraph, symbol, texts.get(rec_id, ()), now)
+        rows = [search_row(rec_id, reference, paragraph, symbol, texts.get(rec_id, ()))
                 for rec_id, reference, paragraph, symbol in heads]
         if rows:
             insert_rows(SEARCH, rows)
