@@ -157,6 +157,30 @@ def another_app(suite_app, config: dict):
 
 
 @pytest.fixture
+def count_queries():
+    """Count the SQL statements run inside the block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
 def session(_db):
     return _db.session
 

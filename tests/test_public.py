@@ -294,30 +294,6 @@ def test_staff_see_unpublished_recommendations_marked_as_such(client, catalogue)
     assert "unpublished-badge" in html
 
 
-@pytest.fixture
-def count_queries():
-    """Count the SQL statements run inside the block."""
-    from contextlib import contextmanager
-
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    @contextmanager
-    def counting():
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, *args):
-            statements.append(statement)
-
-        event.listen(Engine, "before_cursor_execute", record)
-        try:
-            yield statements
-        finally:
-            event.remove(Engine, "before_cursor_execute", record)
-
-    return counting
-
-
 def test_list_runs_the_same_few_queries_however_many_rows_it_shows(
     client, session, count_queries
 ):
