@@ -40,14 +40,17 @@ beat: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# Both runs add to one coverage data file (.coverage); `make test` starts it afresh and
+# `make test` runs the suite on SQLite and on PostgreSQL at the same time (one process each,
+# tools/run_suites.py), each into its own coverage data file; `make coverage` combines them and
 # fails when branch coverage of tracker/ falls under BRANCH_COVERAGE_MIN per cent.
+# `make test-sqlite` and `make test-postgres` run one database alone.
 BRANCH_COVERAGE_MIN ?= 90
 PYTEST_COV := --cov --cov-append --cov-report=
 
 test: install lint
 	$(BIN)/coverage erase
-	@$(MAKE) --no-print-directory test-sqlite test-postgres coverage
+	$(BIN)/python tools/run_suites.py
+	@$(MAKE) --no-print-directory coverage
 
 test-sqlite: install
 	@echo "=== test suite on SQLite ==="
@@ -63,6 +66,7 @@ test-postgres: install
 
 coverage: $(STAMP)
 	@echo "=== coverage of tracker/ (lines and branches, every run above combined) ==="
+	@if ls .coverage.* >/dev/null 2>&1; then $(BIN)/coverage combine --quiet; fi
 	$(BIN)/coverage report
 	$(BIN)/python tools/branch_coverage.py --min $(BRANCH_COVERAGE_MIN)
 

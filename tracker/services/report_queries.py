@@ -32,6 +32,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.followup import report_recommendation
+from tracker.services import data_versions
 from tracker.services.catalogue import Page, text_condition
 
 OVERDUE, DUE_SOON, LATER = "overdue", "due_soon", "later"
@@ -123,6 +124,62 @@ def _institution_assignments(user) -> Select:
     return policy.recommendations_visible_to(user, query)
 
 
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    """How many assigned recommendations each (mechanism, status) pair has, by due state.
+
+    Every count the workspace shows without a text query derives from these few cells,
+    so one pass over the institution's assignments serves the whole page.
+    """
+
+    cells: dict[tuple[int, ImplementationStatus], tuple[int, ...]]
+
+    def count(self, filters: WorkspaceFilters) -> int:
+        """How many assignments the filters (text query aside) leave."""
+        states = [DUE_STATES.index(filters.due)] if filters.due else range(len(DUE_STATES))
+        return sum(
+            by_due[i]
+            for (mechanism_id, status), by_due in self.cells.items()
+            if filters.mechanism_id in (None, mechanism_id) and filters.status in (None, status)
+            for i in states)
+
+    def due_counts(self) -> dict[str, int]:
+        counts = {state: sum(by_due[i] for by_due in self.cells.values())
+                  for i, state in enumerate(DUE_STATES)}
+        counts["total"] = sum(counts.values())
+        return counts
+
+    def mechanism_ids(self) -> set[int]:
+        return {mechanism_id for mechanism_id, _status in self.cells}
+
+
+def workspace_summary(user, today: date | None = None) -> WorkspaceSummary:
+    """Count the user's institution's assignments once per state of the catalogue and day.
+
+    An institution may have more than a hundred thousand assignments after a bulk
+    assignment: the counts are kept until assignments, recommendations or the day change.
+    """
+    today = today or local_today()
+    soon = due_soon_days()
+
+    def build() -> WorkspaceSummary:
+        columns = [func.coalesce(func.sum(case((_due_condition(state, today, soon), 1),
+                                               else_=0)), 0)
+                   for state in DUE_STATES]
+        rows = db.session.execute(
+            _institution_assignments(user)
+            .with_only_columns(Recommendation.mechanism_id, Recommendation.status, *columns)
+            .group_by(Recommendation.mechanism_id, Recommendation.status))
+        return WorkspaceSummary({(row[0], row[1]): tuple(int(n) for n in row[2:])
+                                 for row in rows})
+
+    if not policy.can_use_institution_workspace(user):
+        return WorkspaceSummary({})
+    # The scope depends on the user's institution and role only.
+    key = ("workspace", user.institution_id, user.role, today, soon)
+    return data_versions.cached(data_versions.CATALOGUE, key, build)
+
+
 def institution_assignments(user, filters: WorkspaceFilters, page: int, per_page: int,
                             today: date | None = None) -> Page:
     """Return one page of the institution's assigned recommendations, soonest due first."""
@@ -137,7 +194,9 @@ def institution_assignments(user, filters: WorkspaceFilters, page: int, per_page
         query = query.where(Recommendation.status == filters.status)
     if filters.q:
         query = query.where(text_condition(filters.q))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        total = workspace_summary(user, today).count(filters)
     page = min(max(page, 1), max(1, math.ceil(total / per_page)))
     rows = db.session.scalars(
         query.options(contains_eager(Assignment.recommendation)
@@ -152,19 +211,14 @@ def institution_assignments(user, filters: WorkspaceFilters, page: int, per_page
 
 def due_counts(user, today: date | None = None) -> dict[str, int]:
     """Count the institution's assigned recommendations overdue, due soon and later."""
-    today = today or local_today()
-    soon = due_soon_days()
-    columns = [func.coalesce(func.sum(case((_due_condition(state, today, soon), 1), else_=0)), 0)
-               for state in DUE_STATES]
-    row = db.session.execute(_institution_assignments(user).with_only_columns(*columns)).one()
-    counts = dict(zip(DUE_STATES, (int(n) for n in row), strict=True))
-    counts["total"] = sum(counts.values())
-    return counts
+    return workspace_summary(user, today).due_counts()
 
 
 def workspace_mechanisms(user) -> list[Mechanism]:
     """Return the mechanisms of the institution's assigned recommendations (filter choices)."""
-    ids = _institution_assignments(user).with_only_columns(Recommendation.mechanism_id)
+    ids = workspace_summary(user).mechanism_ids()
+    if not ids:
+        return []
     return list(db.session.scalars(
         select(Mechanism).where(Mechanism.id.in_(ids))
         .order_by(Mechanism.sort_order, Mechanism.code)))
