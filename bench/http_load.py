@@ -53,6 +53,9 @@ SEARCH_MIX = HERE / "search_mix.txt"
 WRK_SCRIPT = HERE / "http_load.lua"
 FOCAL_PASSWORD = "bench-focal-point-2024"  # noqa: S105 - a throw-away benchmark account
 RECOMMENDATION_PAGES = 200
+# Pages requested once each: more than a run requests, so none is served from what a
+# worker keeps of the pages it rendered.
+FIRST_VISIT_PAGES = 20_000
 WARM_UP_SECONDS = 6
 BROWSER_ENCODINGS = "gzip, deflate, br"
 PLACEHOLDER = re.compile(r"\{(mechanism|theme|document):([^}]+)\}")
@@ -103,6 +106,7 @@ class Prepared:
     searches: list[str]
     left_out: list[str]
     recommendation_paths: list[str]
+    first_visit_paths: list[str]
     document_path: str
     institution_path: str
     export_path: str | None = None
@@ -134,6 +138,8 @@ def prepare(app, fx: dataset.Fixture, with_export: bool) -> Prepared:
         published = db.session.scalars(select(Recommendation.id).where(
             Recommendation.is_published.is_(True)).order_by(Recommendation.id)).all()
         chosen = random.Random(2026).sample(published, min(RECOMMENDATION_PAGES, len(published)))
+        unseen = sorted(set(published) - set(chosen))
+        first_visits = random.Random(2027).sample(unseen, min(FIRST_VISIT_PAGES, len(unseen)))
         # The document with the most recommendations: the longest document page.
         document_id = db.session.scalar(
             select(Recommendation.document_id).group_by(Recommendation.document_id)
@@ -143,6 +149,7 @@ def prepare(app, fx: dataset.Fixture, with_export: bool) -> Prepared:
             bulk_assigned=result.created + result.updated, bulk_seconds=seconds,
             searches=searches, left_out=left_out,
             recommendation_paths=[f"/recommendations/{rec_id}" for rec_id in chosen],
+            first_visit_paths=[f"/recommendations/{rec_id}" for rec_id in first_visits],
             document_path=f"/documents/{document_id}",
             institution_path=f"/institutions/{focal.institution_id}",
             # Every published recommendation, streamed by the worker that serves it.
@@ -324,6 +331,8 @@ class Load:
     label: str
     paths: list[str]
     cookie: str | None = None
+    # Paths of the warm-up when it must not request the measured ones (first visits).
+    warm_up_paths: list[str] | None = None
     p50_ms: float = 0.0
     p95_ms: float = 0.0
     requests_per_s: float = 0.0
@@ -339,20 +348,24 @@ def run_wrk(base: str, load: Load, args, workdir: Path) -> None:
     """Request the load's paths with wrk for the set duration; read its figures."""
     paths_file = workdir / f"paths-{abs(hash(load.label))}.txt"
     paths_file.write_text("\n".join(load.paths) + "\n", encoding="utf-8")
+    warm_up_file = paths_file
+    if load.warm_up_paths:
+        warm_up_file = workdir / f"warm-up-{abs(hash(load.label))}.txt"
+        warm_up_file.write_text("\n".join(load.warm_up_paths) + "\n", encoding="utf-8")
     headers = {"Accept-Encoding": BROWSER_ENCODINGS}
     if load.cookie:
         headers["Cookie"] = load.cookie
-    def wrk(seconds: int) -> subprocess.CompletedProcess:
+    def wrk(seconds: int, paths: Path = paths_file) -> subprocess.CompletedProcess:
         command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s",
                    "--timeout", "60s", "-s", str(WRK_SCRIPT)]
         for name, value in headers.items():
             command += ["-H", f"{name}: {value}"]
-        command += [base + load.paths[0], "--", str(paths_file)]
+        command += [base + load.paths[0], "--", str(paths)]
         return subprocess.run(command, capture_output=True, text=True, check=False)
 
     # Warm-up, not counted: every worker has built what it keeps between requests (the
     # facet index, the dashboard's figures), as on a site that has been up for a while.
-    wrk(WARM_UP_SECONDS)
+    wrk(WARM_UP_SECONDS, warm_up_file)
     done = wrk(args.duration)
     found = RESULT_LINE.search(done.stdout)
     if done.returncode != 0 or found is None:
@@ -520,6 +533,9 @@ def main(argv: list[str] | None = None) -> int:
             Load(f"search mix ({len(prepared.searches)} searches)", prepared.searches),
             Load(f"recommendation pages ({len(prepared.recommendation_paths)} at random)",
                  prepared.recommendation_paths),
+            Load(f"recommendation pages, first visits ({len(prepared.first_visit_paths):,} "
+                 "at random, each requested once)", prepared.first_visit_paths,
+                 warm_up_paths=prepared.recommendation_paths),
             Load(f"My institution ({prepared.focal_institution}, signed in)",
                  ["/my-institution/"], cookie),
             Load("dashboard", ["/dashboard"]),

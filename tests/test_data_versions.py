@@ -115,3 +115,52 @@ def test_a_commit_of_unflushed_changes_leaves_the_cache_usable(session):
 
     assert data_versions.cached("catalogue", "figure", build) == 2
     assert data_versions.cached("catalogue", "figure", build) == 2
+
+
+def test_only_the_most_recently_used_values_of_one_per_record_are_kept(session, monkeypatch):
+    monkeypatch.setattr(data_versions, "RECENT_LIMIT", 3)
+    builds, build = _count_builds()
+    for key in (1, 2, 3, 1, 4):  # 1 is used again before 4 comes: 2 is the one dropped
+        data_versions.cached("catalogue", ("page", key), build, per_record=True)
+    assert len(builds) == 4
+
+    data_versions.cached("catalogue", ("page", 1), build, per_record=True)
+    data_versions.cached("catalogue", ("page", 4), build, per_record=True)
+    assert len(builds) == 4
+    data_versions.cached("catalogue", ("page", 2), build, per_record=True)
+    assert len(builds) == 5
+
+
+def _status_on_page(client, rec):
+    html = client.get(f"/recommendations/{rec.id}").get_data(as_text=True)
+    return html.split('class="badge status-badge', 1)[1].split("</", 1)[0]
+
+
+def test_a_recommendation_page_shows_a_committed_change_to_anonymous_readers(client, session):
+    from tests.conftest import choose_language
+
+    rec = factories.recommendation(status=ImplementationStatus.NOT_STARTED)
+    session.commit()
+    choose_language(client, "en")
+    assert "Not started" in _status_on_page(client, rec)
+
+    rec.status = ImplementationStatus.IMPLEMENTED
+    session.commit()
+    assert "Implemented" in _status_on_page(client, rec)
+
+    choose_language(client, "es")
+    assert "Cumplida" in _status_on_page(client, rec)
+
+
+def test_a_new_public_progress_report_shows_on_the_kept_page(client, session):
+    inst = factories.institution("KEPT-P")
+    rec = factories.recommendation()
+    factories.assignment(rec, inst)
+    session.commit()
+    assert "Informe que ya se ve" not in client.get(f"/recommendations/{rec.id}").get_data(
+        as_text=True)
+
+    factories.report_in_state(inst, [rec], title="Informe que ya se ve")
+    session.commit()
+    assert "Informe que ya se ve" in client.get(f"/recommendations/{rec.id}").get_data(
+        as_text=True)

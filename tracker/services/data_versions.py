@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -149,36 +150,52 @@ def current(kind: str) -> tuple[int, object]:
 
     The time tells apart two states with the same count, as after a rolled-back change.
     """
-    seen = g.setdefault("data_versions", {}) if has_request_context() else {}
-    if kind not in seen:
-        row = db.session.execute(
-            select(DataVersion.version, DataVersion.changed_at)
-            .where(DataVersion.name == kind)).first()
-        seen[kind] = (row.version, row.changed_at) if row else (0, None)
-    return seen[kind]
+    seen = g.get("data_versions") if has_request_context() else None
+    if seen is None:
+        # Every kind in one statement: most pages that ask for one ask for the other.
+        rows = db.session.execute(select(DataVersion.name, DataVersion.version,
+                                         DataVersion.changed_at)).all()
+        seen = {row.name: (row.version, row.changed_at) for row in rows}
+        if has_request_context():
+            g.data_versions = seen
+    return seen.get(kind, (0, None))
 
 
 _cache: dict[tuple[str, object], tuple[tuple[int, object], object]] = {}
+# Values of which there is one per record (a recommendation's page): only the most recently
+# used are kept, so that a process never holds one per record of the index.
+_recent: OrderedDict[tuple[str, object], tuple[tuple[int, object], object]] = OrderedDict()
+RECENT_LIMIT = 2000
 _lock = threading.Lock()
 
 
-def cached(kind: str, key: object, build: Callable[[], T]) -> T:
+def cached(kind: str, key: object, build: Callable[[], T], *, per_record: bool = False) -> T:
     """The value ``build()`` gave for this counter of ``kind``, built again when it moves.
 
     ``key`` tells apart values of the same kind (and must hold whatever they depend on,
-    such as the language or whether the reader is staff).
+    such as the language or whether the reader is staff). ``per_record`` values are kept
+    among the ``RECENT_LIMIT`` most recently used only.
     """
     if kind in db.session.info.get(_PENDING, ()):
         # This transaction changed the data and has not committed: what it sees is its
         # own, not yet anyone else's.
         return build()
     version = current(kind)
-    entry = _cache.get((kind, key))
+    store = _recent if per_record else _cache
+    entry = store.get((kind, key))
     if entry is not None and entry[0] == version:
+        if per_record:
+            with _lock:
+                if (kind, key) in _recent:
+                    _recent.move_to_end((kind, key))
         return entry[1]  # type: ignore[return-value]
     value = build()
     with _lock:
-        _cache[(kind, key)] = (version, value)
+        store[(kind, key)] = (version, value)
+        if per_record:
+            _recent.move_to_end((kind, key))
+            while len(_recent) > RECENT_LIMIT:
+                _recent.popitem(last=False)
     return value
 
 
@@ -186,3 +203,4 @@ def forget_all() -> None:
     """Drop every cached value (tests that roll their data back use it)."""
     with _lock:
         _cache.clear()
+        _recent.clear()

@@ -15,9 +15,10 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 from tracker import policy
-from tracker.i18n import SESSION_KEY
+from tracker.i18n import SESSION_KEY, current_language
 from tracker.models import ImplementationStatus
 from tracker.services import catalogue, data_versions
 from tracker.services.catalogue import dashboard as public_dashboard
@@ -71,11 +72,29 @@ def recommendations():
 
 @bp.get("/recommendations/<id:rec_id>")
 def recommendation(rec_id: int):
+    if current_user.is_authenticated:
+        page = _recommendation_content(rec_id)
+    else:
+        # What anyone may read changes with the catalogue and the published activity: the
+        # rendered page is kept until one of them moves (for the most read pages).
+        activity = data_versions.current(data_versions.ACTIVITY)
+        page = data_versions.cached(
+            data_versions.CATALOGUE, ("recommendation-page", rec_id, current_language(), activity),
+            lambda: _recommendation_content(rec_id), per_record=True)
+    if page is None:
+        abort(404)
+    reference, content = page
+    return render_template("public/recommendation.html", reference=reference, content=content)
+
+
+def _recommendation_content(rec_id: int) -> tuple[str, Markup] | None:
+    """The reference and the rendered body of a recommendation's page, if the reader may see it."""
     rec = catalogue.get_recommendation(rec_id)
     if rec is None or not policy.can_view_recommendation(current_user, rec):
-        abort(404)
+        return None
     detail = catalogue.recommendation_detail(current_user, rec)
-    return render_template("public/recommendation.html", rec=rec, detail=detail)
+    html = render_template("public/_recommendation.html", rec=rec, detail=detail)
+    return rec.reference, Markup(html)  # noqa: S704 - the output of an autoescaped template
 
 
 def _svg(svg: str) -> Response:
