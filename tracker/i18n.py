@@ -148,6 +148,12 @@ ENUM_LABELS = {
         "refused": lazy_pgettext("rows of an import", "Refused"),
         "warnings": lazy_pgettext("rows of an import", "Warnings"),
     },
+    "api_scope": {
+        "read": _l("Read: assignments and one's own reports"),
+        "reports": _l("Reports: draft, update, attach evidence, submit"),
+        "review": _l("Review: return or approve reports, assess status, record office actions"),
+        "jobs": _l("Jobs: start imports and report jobs"),
+    },
     "notification_status": {
         "pending": _l("Queued"),
         "sent": _l("Sent"),

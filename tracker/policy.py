@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, or_
 
 from tracker.models import (
+    ApiScope,
     Assignment,
     Evidence,
     ProgressReport,
@@ -341,3 +342,26 @@ def import_jobs_visible_to(user, query: Select) -> Select:
 def can_download_import(user, job) -> bool:
     """Whether the user may download the file an import kept: office staff."""
     return can_view_imports(user) and job.stored_file_id is not None
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def api_scopes_for(user) -> list[ApiScope]:
+    """Return the API scopes the user's role allows, in the order forms offer them."""
+    if _role(user) is None:
+        return []
+    allowed = {
+        ApiScope.READ: True,
+        ApiScope.REPORTS: can_write_reports(user),
+        ApiScope.REVIEW: can_review_reports(user) and can_assess(user),
+        ApiScope.JOBS: can_import(user) and can_request_exports(user),
+    }
+    return [scope for scope in ApiScope if allowed[scope]]
+
+
+def can_manage_api_tokens(actor, owner) -> bool:
+    """Whether the actor may see and revoke the owner's API tokens: their own, or an admin."""
+    if _role(actor) is None or owner is None:
+        return False
+    return actor.id == owner.id or is_admin(actor)

@@ -1,6 +1,13 @@
 """Every model, importable from one place (Alembic and the app need them all loaded)."""
 
-from tracker.models.accounts import Role, User, UserSession, new_session_token
+from tracker.models.accounts import (
+    ApiScope,
+    ApiToken,
+    Role,
+    User,
+    UserSession,
+    new_session_token,
+)
 from tracker.models.audit import AuditEvent
 from tracker.models.base import utcnow
 from tracker.models.data_version import DataVersion
@@ -57,6 +64,8 @@ from tracker.models.reference import (
 from tracker.models.search import RecommendationSearch
 
 __all__ = [
+    "ApiScope",
+    "ApiToken",
     "REPORTING_RHYTHMS",
     "AssessmentSource",
     "Assignment",

@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.extensions import db
@@ -102,3 +102,48 @@ class UserSession(db.Model):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"
+
+
+class ApiScope(enum.StrEnum):
+    """What an API token may be used for; the holder's role still bounds each scope."""
+
+    READ = "read"  # one's own workspace: assignments, one's institution's reports
+    REPORTS = "reports"  # focal points: draft, update, attach evidence, submit
+    REVIEW = "review"  # office staff: return or approve, assess, record office actions
+    JOBS = "jobs"  # office staff: start imports and report jobs
+
+
+class ApiToken(db.Model):
+    """A personal key for the API: named, narrowed to scopes, expiring, revocable.
+
+    Only a hash of its secret is kept; the public prefix lets its holder recognise it.
+    """
+
+    __tablename__ = "api_token"
+    __table_args__ = (Index("ix_api_token_user_revoked", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_address: Mapped[str | None] = mapped_column(String(45))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+
+    def state(self, now: datetime | None = None) -> str:
+        """Return "revoked", "expired" or "active"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= (now or utcnow()) else "active"
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.prefix} of user {self.user_id}>"

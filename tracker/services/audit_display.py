@@ -42,6 +42,9 @@ ACTIONS = {
     "import": _l("Import of recommendations"),
     "map_label": _l("Mapping of an imported label"),
     "notification_resent": _l("Message sent again"),
+    "api_token_create": _l("Creation of an API token"),
+    "api_token_revoke": _l("Revocation of an API token"),
+    "api_request": _l("Request through the API"),
 }
 LONGEST_VALUE = 200
 # How the listener writes a related row: "term:12 women" (table, key, a name of the time).
@@ -90,6 +93,8 @@ def references(events: list[AuditEvent]):
             yield "term", changes.get("into")
         if event.action == "permission_change":
             yield "institution", changes.get("institution_id")
+        if event.entity_type == "api_token":
+            yield "app_user", changes.get("owner_id")
         for name, change in changes.items():
             if not isinstance(change, dict):
                 continue
@@ -122,10 +127,10 @@ class Teller:
             return Markup('<a href="%s">%s</a>') % (href, text)
         return escape(text)
 
-    def phrase(self, entity_type: str, key) -> Markup:
+    def phrase(self, entity_type: str, key, fallback: str | None = None) -> Markup:
         """Return the record with its kind: 'the recommendation X'."""
         kind = KINDS.get(entity_type)
-        label = self.record(entity_type, key)
+        label = self.record(entity_type, key, fallback)
         if kind is None:
             return say("%(kind)s %(label)s", kind=entity_type, label=label)
         return say(str(kind.phrase), label=label)

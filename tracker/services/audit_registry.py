@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from tracker import policy
 from tracker.extensions import db
 from tracker.models import (
+    ApiToken,
     AssessmentSource,
     Assignment,
     AssignmentRole,
@@ -95,6 +96,11 @@ KINDS: dict[str, Kind] = {
          "digest_opt_out": _l("No reminder digest"), "session_token": _l("Sign-in sessions"),
          "last_login_at": _l("Last sign-in"), "is_demo": _l("Demo account")},
         Link("admin.edit_user", "user_id", policy.can_view_users)),
+    # Told by its own events (creation, revocation, use), never as a row change.
+    "api_token": Kind(
+        ApiToken, _l("API token"), _l("the API token %(label)s"),
+        lambda t: f"{t.name} (trk_{t.prefix})", {},
+        Link("admin.edit_user", "user_id", policy.is_admin, lambda t: t.user_id)),
     "institution": Kind(
         Institution, _l("Institution"), _l("the institution %(label)s"), lambda i: i.acronym,
         {"acronym": _l("Acronym"), "branch": _l("Branch"), "parent_id": _l("Part of")},

@@ -198,6 +198,28 @@ def _import(teller: Teller, event: AuditEvent) -> Told:
                 "refused")})]
 
 
+def _api_token(teller: Teller, event: AuditEvent) -> Told:
+    """A personal API token created, revoked or used."""
+    changes = event.changes or {}
+    actor = teller.actor(event)
+    known = f"{changes.get('name')} (trk_{changes.get('prefix')})" if changes.get("name") else None
+    token = teller.phrase("api_token", event.entity_id, known)
+    if event.action == "api_request":
+        return say(_("%(actor)s used %(token)s: %(method)s %(path)s, answered %(status)s"),
+                   actor=actor, token=token, method=str(changes.get("method") or ""),
+                   path=str(changes.get("path") or ""), status=changes.get("status", "?")), []
+    if event.action == "api_token_revoke":
+        if str(changes.get("owner_id")) == str(event.actor_id):
+            return say(_("%(actor)s revoked %(token)s"), actor=actor, token=token), []
+        return say(_("%(actor)s revoked %(token)s of %(user)s"), actor=actor, token=token,
+                   user=teller.record("app_user", changes.get("owner_id"))), []
+    scopes = ", ".join(enum_label("api_scope", scope) for scope in changes.get("scopes") or [])
+    return say(_("%(actor)s created %(token)s"), actor=actor, token=token), [
+        say(_("Scopes: %(scopes)s"), scopes=scopes),
+        say(_("Expires: %(when)s"),
+            when=teller.value("api_token", "expires_at", changes.get("expires_at")))]
+
+
 def _other(teller: Teller, event: AuditEvent) -> Told:
     # An action this module does not know yet still reads: its name, its record, its values.
     return say(_("%(actor)s: %(action)s, %(record)s"), actor=teller.actor(event),
@@ -210,6 +232,7 @@ TELLERS: dict[str, Callable[[Teller, AuditEvent], Told]] = {
     "create": _row_change, "update": _row_change, "delete": _row_change,
     "transition": _transition, "merge": _merge, "bulk_assign": _bulk_assign,
     "document_mechanism_moved": _mechanism_moved, "import": _import,
+    **dict.fromkeys(("api_token_create", "api_token_revoke", "api_request"), _api_token),
     **dict.fromkeys(
         ("login", "logout", "logout_everywhere", "login_failed", "login_refused",
          "login_locked", "invite", "invitation_resent", "password_set", "password_reset_requested",
