@@ -22,7 +22,7 @@ from tracker.models import (
     utcnow,
 )
 from tracker.models.reference import pending_label_link
-from tracker.services import sessions
+from tracker.services import api_tokens, sessions
 
 ROLES = ("anonymous", "focal_a", "focal_b", "reviewer", "admin")
 
@@ -87,6 +87,9 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET auth.account": SIGNED_IN,
     "POST auth.account": SIGNED_IN,
     "POST auth.sign_out_everywhere": SIGNED_IN,
+    "POST auth.create_api_token": SIGNED_IN,
+    # focal_a's token: its holder and an administrator revoke it; others do not learn of it
+    "POST auth.revoke_api_token": row(LOGIN, ALLOW, HIDDEN, HIDDEN, ALLOW),
     # the institution's workspace
     "GET focal.home": FOCAL,
     "GET focal.reports": FOCAL,
@@ -262,6 +265,7 @@ def world(session) -> World:
     hidden = factories.recommendation(is_published=False, reference="MTX/HIDDEN/1")
     failed_note = factories.notification(users["focal_a"], status=NotificationStatus.FAILED)
     export = _export_of(users["reviewer"])
+    token, _secret = api_tokens.create(users["focal_a"], "Planning system", ["read"], 30)
     imported = factories.import_job(users["reviewer"], filename="importacion-mtx.csv")
     waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta MTX",
                            key="etiqueta mtx")
@@ -291,6 +295,7 @@ def world(session) -> World:
             "job_id": export.id,
             "import_id": imported.id,
             "label_id": waiting.id,
+            "token_id": token.id,
             "fmt": "csv",
             "chart": "status",
             "pillar": "accountability",

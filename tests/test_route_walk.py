@@ -34,6 +34,7 @@ from tracker.models import (
     User,
 )
 from tracker.models.reference import pending_label_link
+from tracker.services import api_tokens
 
 ROLES = ("anonymous", "focal_point", "reviewer", "admin")
 
@@ -238,6 +239,7 @@ def _world(session) -> World:
     failed_note = factories.notification(focal, status=NotificationStatus.FAILED)
     export = _export_job(reviewer)
     imported = factories.import_job(reviewer, filename="walk.csv")
+    token, _secret = api_tokens.create(focal, "Walk", ["read"], 30)
     waiting = PendingLabel(vocabulary_id=term.vocabulary_id, label="Etiqueta", key="etiqueta")
     session.add(waiting)
     session.flush()
@@ -257,6 +259,7 @@ def _world(session) -> World:
             "vocabulary_id": term.vocabulary_id, "user_id": invitee.id,
             "token": "not-a-real-token", "code": "en", "note_id": failed_note.id,
             "job_id": export.id, "label_id": waiting.id, "import_id": imported.id,
+            "token_id": token.id,
             "fmt": "csv",
             "pillar": ("accountability", str(factories.term("pillar", "accountability").id)),
             "chart": ("status", "overdue"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -18,17 +19,19 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker import policy
 from tracker.extensions import limiter
-from tracker.services import accounts, sessions, sign_in_throttle
+from tracker.services import accounts, api_tokens, sessions, sign_in_throttle
 from tracker.services.errors import ServiceError
 from tracker.web.auth_forms import (
     AccountForm,
+    ApiTokenForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     NewPasswordForm,
 )
+from tracker.web.form_errors import show_error
 from tracker.web.helpers import safe_next
-from tracker.web.transaction import commit, rollback
+from tracker.web.transaction import commit, rollback, run
 
 bp = Blueprint("auth", __name__)
 
@@ -174,6 +177,24 @@ def forgot_password():
     return render_template("auth/forgot.html", form=form), (400 if form.is_submitted() else 200)
 
 
+def _token_form(*, submitted: bool) -> ApiTokenForm:
+    """The form of a new API token, offering the scopes the user's role allows."""
+    form = ApiTokenForm(prefix="token") if submitted else ApiTokenForm(formdata=None,
+                                                                       prefix="token")
+    form.offer_choices(policy.api_scopes_for(current_user))
+    return form
+
+
+def _account_page(form=None, password_form=None, token_form=None, status: int = 200):
+    return render_template(
+        "auth/account.html", form=form or AccountForm(formdata=None, obj=current_user),
+        password_form=password_form or ChangePasswordForm(formdata=None, prefix="pw"),
+        token_form=token_form or _token_form(submitted=False),
+        tokens=api_tokens.tokens_of(current_user),
+        devices=sessions.live_sessions(current_user), this_device=current_user.device,
+    ), status
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -205,6 +226,33 @@ def account():
         return redirect(url_for("auth.account"))
     elif form.is_submitted():
         status = 400
-    return render_template("auth/account.html", form=form, password_form=password_form,
-                           devices=sessions.live_sessions(current_user),
-                           this_device=current_user.device), status
+    return _account_page(form, password_form, status=status)
+
+
+@bp.post("/account/api-tokens")
+@login_required
+def create_api_token():
+    form = _token_form(submitted=True)
+    if not form.validate_on_submit():
+        return _account_page(token_form=form, status=400)
+    created, error = run(api_tokens.create, current_user, form.name.data, form.scopes.data,
+                         form.expires_in.data)
+    if error is not None:
+        show_error(form, error)
+        return _account_page(token_form=form, status=error.status)
+    token, secret = created
+    # Shown on this answer only: never kept in the session, a flash or a log.
+    return render_template("auth/api_token_created.html", token=token, secret=secret)
+
+
+@bp.post("/account/api-tokens/<id:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int):
+    token, error = run(api_tokens.revoke, current_user, token_id)
+    if error is not None:
+        abort(error.status)
+    flash(_("The token %(name)s has been revoked: it no longer works.", name=token.name),
+          "success")
+    if token.user_id != current_user.id:
+        return redirect(url_for("admin.edit_user", user_id=token.user_id))
+    return redirect(url_for("auth.account"))

@@ -12,7 +12,7 @@ from tracker import policy
 from tracker.extensions import db
 from tracker.i18n import label
 from tracker.models import Role, User
-from tracker.services import accounts
+from tracker.services import accounts, api_tokens
 from tracker.services.errors import ConflictError
 from tracker.web.access import require
 from tracker.web.admin import bp
@@ -81,8 +81,10 @@ def _user_form(user: User) -> UserEditForm:
 
 
 def _render_user(user: User, form: UserEditForm, status: int = 200):
+    tokens = (api_tokens.tokens_of(user) if policy.can_manage_api_tokens(current_user, user)
+              else None)
     return render_template("admin/users/edit.html", user=user, form=form,
-                           action_form=ActionForm()), status
+                           action_form=ActionForm(), tokens=tokens), status
 
 
 def _manageable_user(user_id: int) -> User:
