@@ -122,3 +122,15 @@ def test_too_many_requests_say_when_to_come_back(app, client, session, monkeypat
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     # The site's pages are not counted against the API's limit.
     assert client.get("/").status_code == 200
+
+
+def test_a_server_fault_is_a_problem_document_too(app, client, session, monkeypatch):
+    from tracker.web.api import reference
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(reference.institutions, "list_institutions", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    body = problem(client, "/api/v1/institutions?lang=en", 500, "server-error")
+    assert body["title"] == "Server error" and "database" not in body["detail"]

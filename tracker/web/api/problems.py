@@ -93,8 +93,6 @@ def from_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
     headers = [(k, v) for k, v in (exc.get_headers() if status == 405 else [])
                if k.lower() == "allow"]
-    if status == 429:
-        headers.append(("Retry-After", str(getattr(exc, "retry_after", None) or 60)))
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if messages:
@@ -103,9 +101,9 @@ def from_http_exception(exc: HTTPException) -> Response:
         errors = []
         for location, found in messages.items():
             for error in field_errors(found, "" if location == "query" else location):
-                # A query parameter is named as the URL writes it, whichever of its values
-                # is wrong (not "status.0").
-                error["field"] = error["field"].split(".")[0]
+                if location == "query":
+                    # Named as the URL writes it, whichever of its values is wrong.
+                    error["field"] = error["field"].split(".")[0]
                 if error not in errors:
                     errors.append(error)
         return problem(400, errors=errors, headers=headers)
