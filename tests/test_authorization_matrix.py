@@ -71,6 +71,20 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET open_data.dictionary": PUBLIC,
     "GET open_data.licence": PUBLIC,
     "GET open_data.status_feed": PUBLIC,
+    # the API: it reads no session, so every reader is the public
+    "GET api-docs.openapi_json": PUBLIC,
+    "GET api_manual.page": PUBLIC,
+    "GET api_recommendations.list_recommendations": PUBLIC,
+    "GET api_recommendations.get_recommendation": PUBLIC,
+    "GET api_reference.list_documents": PUBLIC,
+    "GET api_reference.get_document": PUBLIC,
+    "GET api_reference.list_mechanisms": PUBLIC,
+    "GET api_reference.list_institutions": PUBLIC,
+    "GET api_reference.get_institution": PUBLIC,
+    "GET api_reference.list_vocabularies": PUBLIC,
+    "GET api_reference.list_terms": PUBLIC,
+    "GET api_activity.list_office_actions": PUBLIC,
+    "GET api_activity.get_dashboard": PUBLIC,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
@@ -299,6 +313,7 @@ def world(session) -> World:
             "fmt": "csv",
             "chart": "status",
             "pillar": "accountability",
+            "vocabulary": "spotlight",
         },
     )
 
@@ -366,6 +381,8 @@ _PUBLIC_PAGE_FOR_STAFF = (_PUBLIC_PAGE[0] + ["Tema retirado MTX"], _PUBLIC_PAGE[
 _STAFF_QUEUE = (["Sent by MTX-A"], [DRAFT_OF_A, "Draft of MTX-B", "Approved for MTX-A"])
 _STAFF_REPORT = ([DRAFT_OF_A, "acta.pdf"], [])
 SEES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
+    # The API reads no session: staff signed in on the site read it as the public does.
+    "GET api_recommendations.get_recommendation": dict.fromkeys(ROLES, _PUBLIC_PAGE),
     "GET public.recommendation": {
         **dict.fromkeys(("anonymous", "focal_a", "focal_b"), _PUBLIC_PAGE),
         **dict.fromkeys(("reviewer", "admin"), _PUBLIC_PAGE_FOR_STAFF),

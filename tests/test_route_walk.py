@@ -263,6 +263,7 @@ def _world(session) -> World:
             "fmt": "csv",
             "pillar": ("accountability", str(factories.term("pillar", "accountability").id)),
             "chart": ("status", "overdue"),
+            "vocabulary": (term.vocabulary.code, "no-such-vocabulary"),
         },
     )
 

@@ -89,6 +89,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(messages.bp)
     from tracker.web import open_data
     app.register_blueprint(open_data.bp)
+    from tracker.web.api import register_api
+    register_api(app)
     register_hooks(app)
     from tracker.web.assets import register_assets
 

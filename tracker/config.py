@@ -62,6 +62,8 @@ class Config:
     LOGIN_FIRST_WAIT = 60
     LOGIN_LONGEST_WAIT = 3600
     PROXY_FIX_HOPS = 0
+    # Requests one address may make to the API (Flask-Limiter's notation).
+    API_RATE_LIMIT = "600 per minute"
 
     MAIL_SERVER: str | None = None
     MAIL_PORT = 25
@@ -115,6 +117,7 @@ _OVERRIDABLE = {
     "LOGIN_FIRST_WAIT": int,
     "LOGIN_LONGEST_WAIT": int,
     "PROXY_FIX_HOPS": int,
+    "API_RATE_LIMIT": str,
     "STATE": lambda value: value.strip().upper(),
 }
 

@@ -11,12 +11,18 @@ SESSION_KEY = "lang"
 
 
 def select_locale() -> str:
-    """Pick the language: the visitor's choice, then the account's, then Spanish."""
+    """Pick the language: the visitor's choice, then the account's, then Spanish.
+
+    The API reads no session: ?lang=, then the Accept-Language header.
+    """
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
         asked = request.args.get("lang")
         if asked in languages:
             return asked
+        if getattr(request, "is_api", False):
+            return (request.accept_languages.best_match(languages)
+                    or current_app.config["BABEL_DEFAULT_LOCALE"])
         chosen = session.get(SESSION_KEY)
         if chosen in languages:
             return chosen

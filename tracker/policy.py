@@ -146,6 +146,13 @@ def terms_visible_to(user, query: Select) -> Select:
     return query.where(Term.vocabulary.has(Vocabulary.active.is_(True)))
 
 
+def vocabularies_visible_to(user, query: Select) -> Select:
+    """Limit a vocabulary query to what the user may read (others: active vocabularies)."""
+    if is_staff(user):
+        return query
+    return query.where(Vocabulary.active.is_(True))
+
+
 def progress_reports_visible_to(user, query: Select) -> Select:
     """Limit a progress-report query to what the user may read."""
     if is_staff(user):

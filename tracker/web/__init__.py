@@ -15,6 +15,7 @@ def wants_json() -> bool:
 def register_web(app: Flask) -> None:
     """Register every blueprint, the error handlers and the template globals."""
     from tracker.web import public
+    from tracker.web.api.problems import from_http_exception
     from tracker.web.helpers import WebRequest, register_template_helpers, remember_language
     from tracker.web.ids import register_id_converter
 
@@ -26,6 +27,8 @@ def register_web(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if request.is_api:
+            return from_http_exception(exc)
         if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
         return render_template("errors/error.html", error=exc), exc.code

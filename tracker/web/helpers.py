@@ -11,7 +11,7 @@ from werkzeug.utils import cached_property
 
 from tracker.i18n import SESSION_KEY, current_language, file_size, label
 from tracker.services.markdown import render_markdown
-from tracker.urls import split_url
+from tracker.urls import is_api_path, split_url
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -84,6 +84,11 @@ class WebRequest(Request):
     """
 
     @cached_property
+    def is_api(self) -> bool:
+        """Whether the API answers this request: in JSON, without reading the session."""
+        return is_api_path(self.path)
+
+    @cached_property
     def args(self):
         return _without_nul(Request.args.fget(self))
 
@@ -94,6 +99,8 @@ class WebRequest(Request):
 
 def remember_language() -> None:
     """Keep a ?lang= choice for the following pages."""
+    if request.is_api:
+        return
     asked = request.args.get("lang")
     if asked in current_app.config["LANGUAGES"] and session.get(SESSION_KEY) != asked:
         session[SESSION_KEY] = asked

@@ -7,6 +7,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from tracker import audit
+from tracker.web.api.auth import current_api_user
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -28,9 +29,9 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
 
     def save_session(self, app, session, response) -> None:
-        if serves_static_file():
-            # A static file is cached publicly for a year: it must carry no cookie, and it
-            # does not vary with one.
+        if serves_static_file() or request.is_api:
+            # A static file is cached publicly for a year, and the API reads no session:
+            # neither answer carries a cookie, nor varies with one.
             return
         super().save_session(app, session, response)
         # Saving the session comes after every after-request hook, Flask-Login's remember
@@ -58,7 +59,10 @@ def register_hooks(app: Flask) -> None:
     def _set_actor():
         if serves_static_file():
             return  # no one to look up: the file is public and its answer may be shared
-        user = current_user if current_user.is_authenticated else None
+        if request.is_api:
+            user = current_api_user()  # never the session's user
+        else:
+            user = current_user if current_user.is_authenticated else None
         audit.set_actor(
             audit.Actor(
                 user_id=user.id if user else None,
@@ -80,7 +84,7 @@ def register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if not serves_static_file() and current_user.is_authenticated:
+        if not serves_static_file() and not request.is_api and current_user.is_authenticated:
             # Pages of signed-in people hold unpublished work: never keep them in caches.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

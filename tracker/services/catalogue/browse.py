@@ -164,6 +164,23 @@ def _facet(index: FacetIndex, facet: str, counts: dict[str, int], filters: Filte
     return Facet(facet, shown, hidden=max(hidden, 0), expanded=expanded)
 
 
+def _facets(index: FacetIndex, filters: Filters, text: BitMap | None, selected: dict,
+            matches: BitMap | None, expand: str | None) -> list[Facet]:
+    lang = current_language()
+    facets = []
+    for facet in FACET_NAMES:
+        if facet in selected:
+            others = [s for f, s in selected.items() if f != facet]
+            base = _intersect(index, [s for s in (text, *others) if s is not None])
+        else:
+            base = matches
+        counts = index.counts(facet, base)
+        shown = _facet(index, facet, counts, filters, expand == facet, lang)
+        if shown.values:
+            facets.append(shown)
+    return facets
+
+
 def browse(user, filters: Filters, page: int, per_page: int,
            expand: str | None = None) -> Results:
     """Return one page of the visible recommendations matching the filters, and every facet.
@@ -182,21 +199,70 @@ def browse(user, filters: Filters, page: int, per_page: int,
     start = (page - 1) * per_page
     positions = _page_positions(index, matches, filters, ranks, start, start + per_page)
     items = _load([index.ids[p] for p in positions], user)
-    lang = current_language()
-    facets = []
-    for facet in FACET_NAMES:
-        if facet in selected:
-            others = [s for f, s in selected.items() if f != facet]
-            base = _intersect(index, [s for s in (text, *others) if s is not None])
-        else:
-            base = matches
-        counts = index.counts(facet, base)
-        shown = _facet(index, facet, counts, filters, expand == facet, lang)
-        if shown.values:
-            facets.append(shown)
+    facets = _facets(index, filters, text, selected, matches, expand)
     suggestion = text_search.suggest(filters.q) if filters.q and not total else None
     return Results(page=Page(items=items, total=total, page=page, per_page=per_page),
                    facets=facets, suggestion=suggestion, page_past_end=past_end)
+
+
+@dataclass
+class Slice:
+    """Some results that follow a given one, for lists walked by a cursor."""
+
+    items: list[Recommendation]
+    total: int
+    # Where the slice ends, to resume from: the offset past it, and its last item's id.
+    end: int
+    last_id: int | None
+    facets: list[Facet]
+
+    @property
+    def has_more(self) -> bool:
+        return self.end < self.total
+
+
+def _resume_at(index: FacetIndex, matches: BitMap | None, filters: Filters,
+               ranks: dict[int, float], after_id: int, fallback: int) -> int:
+    """Return the offset just past a recommendation, wherever it now sits among the matches.
+
+    A recommendation no longer among them (withdrawn, changed) leaves the fallback offset.
+    """
+    if after_id not in index.id_set:
+        return fallback
+    position = index.positions[index.id_set.rank(after_id) - 1]
+    if matches is not None and position not in matches:
+        return fallback
+    order = filters.order
+    if order == "reference":
+        rank = index.reference_rank[position]
+        if matches is None:
+            return rank + 1
+        return BitMap(map(index.reference_rank.__getitem__, matches)).rank(rank)
+    if order == "relevance" and ranks and matches:
+        key = (-ranks.get(position, 0.0), position)
+        return sum(1 for p in matches if (-ranks.get(p, 0.0), p) <= key)
+    return position + 1 if matches is None else matches.rank(position)
+
+
+def browse_after(user, filters: Filters, after_id: int | None, fallback: int, limit: int,
+                 with_facets: bool = False) -> Slice:
+    """Return up to ``limit`` visible matches that follow ``after_id`` in the list's order.
+
+    Resuming after an item rather than at an offset keeps a walk exact while other
+    recommendations are published or withdrawn meanwhile.
+    """
+    index = facet_index(user)
+    text, selected, ranks = _match_sets(index, filters)
+    matches = _intersect(index, [s for s in (text, *selected.values()) if s is not None])
+    total = index.size if matches is None else len(matches)
+    start = fallback if after_id is None else _resume_at(
+        index, matches, filters, ranks, after_id, fallback)
+    start = min(max(start, 0), total)
+    positions = _page_positions(index, matches, filters, ranks, start, start + limit)
+    ids = [index.ids[p] for p in positions]
+    facets = _facets(index, filters, text, selected, matches, None) if with_facets else []
+    return Slice(items=_load(ids, user), total=total, end=start + len(ids),
+                 last_id=ids[-1] if ids else None, facets=facets)
 
 
 def count_recommendations(user, filters: Filters) -> int:

@@ -1,0 +1,50 @@
+"""Check API answers against the OpenAPI document the application itself serves."""
+
+from __future__ import annotations
+
+import re
+
+from openapi_schema_validator import OAS31Validator
+
+_DOCUMENTS: dict[int, dict] = {}
+
+
+def openapi_document(client) -> dict:
+    app = client.application
+    if id(app) not in _DOCUMENTS:
+        response = client.get("/api/v1/openapi.json")
+        assert response.status_code == 200
+        _DOCUMENTS[id(app)] = response.get_json()
+    return _DOCUMENTS[id(app)]
+
+
+def _operation(document: dict, path: str, method: str) -> dict | None:
+    for template, item in document["paths"].items():
+        pattern = "^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path) and method in item:
+            return item[method]
+    return None
+
+
+def assert_conforms(client, response, path: str, method: str = "get") -> None:
+    """Fail unless the answer is one the document describes: status, media type, body."""
+    document = openapi_document(client)
+    path = path.split("?", 1)[0]
+    operation = _operation(document, path, method)
+    if operation is None:
+        # No such operation: only an error is allowed, as a problem document.
+        assert response.status_code >= 400, (path, response.status_code)
+        assert response.mimetype == "application/problem+json"
+        return
+    answers = operation["responses"]
+    answer = answers.get(str(response.status_code)) or answers.get("default")
+    assert answer is not None, f"{method.upper()} {path}: {response.status_code} undocumented"
+    while "$ref" in answer:
+        answer = document["components"]["responses"][answer["$ref"].rsplit("/", 1)[-1]]
+    if response.status_code == 304:
+        assert not response.data
+        return
+    content = answer.get("content", {})
+    assert response.mimetype in content, (path, response.mimetype, list(content))
+    schema = {**content[response.mimetype]["schema"], "components": document["components"]}
+    OAS31Validator(schema).validate(response.get_json(force=True))

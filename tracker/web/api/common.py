@@ -1,0 +1,70 @@
+"""What every resource module of the API shares: its blueprints, arguments and wording."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
+
+from tracker.i18n import current_language, label
+from tracker.urls import API_PREFIX
+from tracker.web.api.auth import current_api_user
+from tracker.web.api.schemas import LangQuery
+
+
+class StrictParser(FlaskParser):
+    """Refuse what a schema does not declare, wherever it comes from."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+    def read(self, path: str, schema, *, summary, description="", query=LangQuery,
+             not_found: bool = False):
+        """Declare a GET operation: its query, its answer, its documented errors and its
+        summary and description (lazy texts: the document speaks the reader's language)."""
+
+        def decorate(view):
+            wrapped = self.response(200, schema)(view)
+            wrapped = self.arguments(query, location="query", as_kwargs=True,
+                                     error_status_code=400)(wrapped)
+            if not_found:
+                wrapped = self.alt_response(404, response="NOT_FOUND")(wrapped)
+            wrapped = self.alt_response(429, response="TOO_MANY_REQUESTS")(wrapped)
+            wrapped = self.doc(summary=summary, description=description)(wrapped)
+            return self.route(path, methods=["GET"])(wrapped)
+
+        return decorate
+
+
+def blueprint(name: str, url: str, description: str) -> ApiBlueprint:
+    return ApiBlueprint(name, __name__, url_prefix=API_PREFIX + url, description=description)
+
+
+def reader():
+    """Who reads: the caller's account, or None for the public."""
+    return current_api_user()
+
+
+def localized(obj, field: str = "name") -> str:
+    """A bilingual field in the request's language (the other one when it is empty)."""
+    return obj.localized(field, current_language())
+
+
+def coded(group: str, value) -> dict | None:
+    """An enumeration's value as its stable code and its label in the request's language."""
+    if value is None:
+        return None
+    code = getattr(value, "value", value)
+    return {"code": code, "label": label(group, code)}
+
+
+def named(obj, field: str = "name") -> dict:
+    return {"id": obj.id, "name": localized(obj, field)}
+
+
+def api_url(endpoint: str, **values) -> str:
+    return url_for(endpoint, _external=True, **values)
+
