@@ -46,6 +46,7 @@ def register_api(app: Flask) -> None:
     """Serve /api/v1: its resources, its OpenAPI document and its documentation page."""
     from tracker.extensions import csrf
     from tracker.web.api import activity, docs, recommendations, reference
+    from tracker.web.api.auth import register_token_use
     from tracker.web.api.http import register_http
 
     app.config.setdefault("API_TITLE", "Seguimiento API")
@@ -59,6 +60,9 @@ def register_api(app: Flask) -> None:
         "servers": [{"url": "/"}],
     })
     api = TrackerApi(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer",
+                       "description": "A personal API token, created on the account page."})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     for module in (recommendations, reference, activity):
@@ -66,3 +70,4 @@ def register_api(app: Flask) -> None:
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
     register_http(app, [module.bp for module in (recommendations, reference, activity)])
+    register_token_use(app)

@@ -8,7 +8,7 @@ from webargs.flaskparser import FlaskParser
 
 from tracker.i18n import current_language, label
 from tracker.urls import API_PREFIX
-from tracker.web.api.auth import current_api_user
+from tracker.web.api.auth import current_api_user, require_scope
 from tracker.web.api.schemas import LangQuery
 
 
@@ -35,6 +35,22 @@ class ApiBlueprint(Blueprint):
             wrapped = self.alt_response(429, response="TOO_MANY_REQUESTS")(wrapped)
             wrapped = self.doc(summary=summary, description=description)(wrapped)
             return self.route(path, methods=["GET"])(wrapped)
+
+        return decorate
+
+
+    def guarded(self, scope):
+        """Require a live token carrying ``scope`` (401 without one, 403 without the scope or
+        the role), checked before the request's body is read; documented as such.
+
+        Place it under ``route`` and above ``arguments`` and ``response``.
+        """
+
+        def decorate(view):
+            wrapped = require_scope(scope)(view)
+            wrapped = self.alt_response(401, response="UNAUTHORIZED")(wrapped)
+            wrapped = self.alt_response(403, response="FORBIDDEN")(wrapped)
+            return self.doc(security=[{"bearerAuth": []}])(wrapped)
 
         return decorate
 

@@ -17,6 +17,10 @@ PROBLEMS = {
     "invalid-cursor": (400, _l("Invalid cursor"),
                        _l("This cursor is not one this list gave, or it belongs to other "
                           "filters.")),
+    "unauthorized": (401, _l("Unauthorized"),
+                     _l("The API token is missing, malformed, expired or revoked.")),
+    "insufficient-scope": (403, _l("Forbidden"),
+                           _l("The API token does not allow this, or its holder may not do it.")),
     "not-found": (404, _l("Not found"), _l("Nothing is published at this address.")),
     "method-not-allowed": (405, _l("Method not allowed"),
                            _l("This address does not accept that method.")),
@@ -107,6 +111,8 @@ def from_http_exception(exc: HTTPException) -> Response:
                 if error not in errors:
                     errors.append(error)
         return problem(400, errors=errors, headers=headers)
+    if status == 401:
+        headers.append(("WWW-Authenticate", 'Bearer realm="api"'))
     return problem(status, getattr(exc, "problem_code", None),
                    getattr(exc, "problem_errors", None), headers)
 
