@@ -112,6 +112,17 @@ class Prepared:
     export_path: str | None = None
 
 
+def api_path(page_path: str) -> str:
+    """The API's list with the same search and filters as a page of the public list.
+
+    The API pages with a cursor rather than a page number; it counts the facets when
+    asked, as the page always does.
+    """
+    parts = urllib.parse.urlsplit(page_path)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k not in ("page", "more")]
+    return "/api/v1/recommendations?" + urllib.parse.urlencode([*query, ("facets", "true")])
+
+
 def prepare(app, fx: dataset.Fixture, with_export: bool) -> Prepared:
     """Assign the UPR in bulk to a focal point's institution; resolve the paths to request."""
     from tracker.audit import acting_as
@@ -536,6 +547,10 @@ def main(argv: list[str] | None = None) -> int:
             Load(f"recommendation pages, first visits ({len(prepared.first_visit_paths):,} "
                  "at random, each requested once)", prepared.first_visit_paths,
                  warm_up_paths=prepared.recommendation_paths),
+            Load(f"API search mix ({len(prepared.searches)} searches, facets counted)",
+                 [api_path(path) for path in prepared.searches]),
+            Load(f"API recommendation detail ({len(prepared.recommendation_paths)} at random)",
+                 ["/api/v1" + path for path in prepared.recommendation_paths]),
             Load(f"My institution ({prepared.focal_institution}, signed in)",
                  ["/my-institution/"], cookie),
             Load("dashboard", ["/dashboard"]),
