@@ -15,7 +15,7 @@ import zipfile
 import pytest
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import JSON, Text, cast, func, select, update
+from sqlalchemy import JSON, Text, cast, func, select, text, update
 
 from tests import factories
 from tests.conftest import scratch_database
@@ -197,10 +197,31 @@ def test_a_database_at_another_revision_is_refused_and_left_alone(archive, tmp_p
             previous = scripts.get_revision(scripts.get_current_head()).down_revision
             upgrade(revision=previous)
         result = _restore(app, path)
+        refused = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "old.zip")])
+        with app.app_context():
+            left = {name: db.session.scalar(text(f"SELECT count(*) FROM {name}"))  # noqa: S608
+                    for name in ("app_user", "recommendation", "audit_event", "stored_file")}
         _dispose(app)
     assert result.exit_code != 0
     assert f"this database is at {previous}" in result.output
     assert f"`tracker db upgrade {scripts.get_current_head()}`" in result.output
+    assert not any(left.values())
+    # Nor does this version back up a database its models do not describe.
+    assert refused.exit_code != 0
+    assert "back it up with the version that created it" in refused.output
+    assert not (tmp_path / "old.zip").exists()
+
+
+def test_a_file_that_is_not_a_backup_is_refused(target, tmp_path):
+    spreadsheet = tmp_path / "matrix.zip"
+    with zipfile.ZipFile(spreadsheet, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a zip")
+    for path in (spreadsheet, notes):
+        result = _restore(target, path)
+        assert result.exit_code != 0
+        assert "the archive is damaged or not a tracker backup" in result.output
 
 
 def test_a_changed_byte_is_refused(archive, target, tmp_path):
