@@ -105,4 +105,3 @@ def _file_digests(connection: Connection) -> list[dict]:
     """Return every stored file's id, size and SHA-256, computed from its bytes."""
     ids = connection.execute(select(StoredFile.id).order_by(StoredFile.id)).scalars().all()
     return [file_digest(file_id) for file_id in ids]
-

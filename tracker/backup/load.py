@@ -129,7 +129,8 @@ def _restore_table(archive: zipfile.ZipFile, connection: Connection, table: Tabl
     if table.name in FILLED_BY_MIGRATIONS:
         connection.execute(delete(table))
     statement, keys = _insert_statement(connection, table, entry)
-    batch, links = [], []
+    batch = []
+    links = []  # only the keys and the references of the rows that refer to their own table
     for values in _lines(archive, entry):
         row = dict(zip(names, values, strict=True))
         if own and any(row[name] is not None for name in own):
