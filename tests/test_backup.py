@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -240,17 +242,45 @@ def test_a_changed_byte_is_refused(archive, target, tmp_path):
                    if name != "data_version")
 
 
-def test_an_edited_row_is_refused_by_the_checksum(archive, target, tmp_path):
-    _, path = archive
-    edited = tmp_path / "edited.zip"
+def _edited(path: Path, folder: Path, member: str, change) -> Path:
+    """Copy the archive with one member's bytes changed by change(bytes)."""
+    edited = folder / "edited.zip"
     with zipfile.ZipFile(path) as original, zipfile.ZipFile(edited, "w") as copy:
         for info in original.infolist():
             content = original.read(info)
-            if info.filename == "tables/institution.jsonl":
-                content = content.replace("Niñez".encode(), b"Ninez")
-            copy.writestr(info, content)
+            copy.writestr(info, change(content) if info.filename == member else content)
+    return edited
+
+
+def _edit_manifest(change):
+    def edit(content: bytes) -> bytes:
+        manifest = json.loads(content)
+        change(manifest)
+        return json.dumps(manifest).encode()
+    return edit
+
+
+def test_an_edited_row_is_refused_by_the_checksum(archive, target, tmp_path):
+    _, path = archive
+    edited = _edited(path, tmp_path, "tables/institution.jsonl",
+                     lambda content: content.replace("Niñez".encode(), b"Ninez"))
     result = _restore(target, edited)
     assert result.exit_code != 0
     assert "table institution in the archive does not match its checksum" in result.output
+    assert not any(count for name, count in _row_counts(target).items()
+                   if name != "data_version")
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda m: m.update(format_version=2),
+     "backup format 2 is not one this version of the tracker reads"),
+    (lambda m: m["files"][-1].update(sha256="0" * 64),
+     "does not match its checksum after the restore"),
+])
+def test_a_manifest_that_does_not_fit_is_refused(archive, target, tmp_path, change, message):
+    _, path = archive
+    result = _restore(target, _edited(path, tmp_path, "manifest.json", _edit_manifest(change)))
+    assert result.exit_code != 0
+    assert message in result.output
     assert not any(count for name, count in _row_counts(target).items()
                    if name != "data_version")
