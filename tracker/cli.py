@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 
 def register_cli(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
+    from tracker.cli_backup import backup_command, restore_command
     from tracker.cli_exports import exports_group
     from tracker.cli_reminders import reminders_group
     from tracker.cli_users import users_group
@@ -22,6 +23,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(reminders_group)
     app.cli.add_command(exports_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _create_app():
