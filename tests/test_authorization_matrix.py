@@ -47,6 +47,9 @@ PRIVATE_EVIDENCE_OF_A = row(HIDDEN, ALLOW, HIDDEN, ALLOW, ALLOW)
 BAD_LINK = row(400, 400, 400, 400, 400)
 # The reviewer's own export: no one else learns it exists, an administrator included.
 OWN_EXPORT = row(HIDDEN, HIDDEN, HIDDEN, ALLOW, HIDDEN)
+# The API reads no session: its writes ask every signed-in browser for a token (what each
+# role's token may do is in test_api_review).
+API_TOKEN = row(401, 401, 401, 401, 401)
 
 MATRIX: dict[str, dict[str, object]] = {
     "GET static": PUBLIC,
@@ -85,6 +88,20 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET api_reference.list_terms": PUBLIC,
     "GET api_activity.list_office_actions": PUBLIC,
     "GET api_activity.get_dashboard": PUBLIC,
+    "GET api_review.review_queue": API_TOKEN,
+    "POST api_review.approve_report": API_TOKEN,
+    "POST api_review.return_report": API_TOKEN,
+    "POST api_review.assess_recommendation": API_TOKEN,
+    "POST api_office_actions.create_action": API_TOKEN,
+    "GET api_office_actions.get_action": API_TOKEN,
+    "PATCH api_office_actions.update_action": API_TOKEN,
+    "DELETE api_office_actions.delete_action": API_TOKEN,
+    "POST api_jobs.start_import": API_TOKEN,
+    "GET api_jobs.get_import": API_TOKEN,
+    "POST api_jobs.confirm_import": API_TOKEN,
+    "POST api_jobs.request_report_job": API_TOKEN,
+    "GET api_jobs.get_report_job": API_TOKEN,
+    "GET api_jobs.report_job_file": API_TOKEN,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
