@@ -57,10 +57,10 @@ def export(job_id: int):
     if job is None or job.stored_file is None:
         abort(404)
     # A public file is the same for everyone, but deleting it must take it off the web.
-    return _streamed(job.stored_file, "no-cache" if job.public else "private, no-store")
+    return streamed_file(job.stored_file, "no-cache" if job.public else "private, no-store")
 
 
-def _streamed(stored, cache_control: str) -> Response:
+def streamed_file(stored, cache_control: str) -> Response:
     """Send a stored file as an attachment, chunk by chunk from the database."""
     # A large workbook never sits whole in this process.
     response = Response(stream_with_context(iter_stored_bytes(stored.id)),
@@ -79,7 +79,7 @@ def import_file(import_id: int):
     job = import_jobs.downloadable_upload(current_user, import_id)
     if job is None or job.stored_file is None:
         abort(404)
-    return _streamed(job.stored_file, "private, no-store")
+    return streamed_file(job.stored_file, "private, no-store")
 
 
 @bp.get("/imports/<id:import_id>/report")
@@ -88,4 +88,4 @@ def import_report(import_id: int):
     job = import_jobs.downloadable_report(current_user, import_id)
     if job is None or job.report_file is None:
         abort(404)
-    return _streamed(job.report_file, "private, no-store")
+    return streamed_file(job.report_file, "private, no-store")
