@@ -28,6 +28,7 @@ run: install
 	$(BIN)/tracker seed
 	$(BIN)/tracker demo --if-empty
 	$(BIN)/tracker exports snapshot
+	$(BIN)/tracker api bulk
 	$(BIN)/tracker users demo-logins
 	$(BIN)/tracker run --host $(HOST) --port $(PORT)
 

@@ -39,6 +39,9 @@ def celery_init_app(app: Flask) -> Celery:
                                  "schedule": crontab(hour=hour, minute=minute)},
             "escalations": {"task": "tracker.tasks.send_escalations",
                             "schedule": crontab(hour=hour, minute=minute, day_of_week=1)},
+            # Nothing to do unless the public data changed since the last build.
+            "bulk-data": {"task": "tracker.tasks.rebuild_bulk_data",
+                          "schedule": app.config["BULK_DATA_EVERY_MINUTES"] * 60.0},
             # Open data: the status as it stood at the start of each month.
             "public-snapshot": {"task": "tracker.tasks.build_public_snapshot",
                                 "schedule": crontab(hour=hour, minute=minute, day_of_month=1)},

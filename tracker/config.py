@@ -77,6 +77,8 @@ class Config:
     ESCALATION_OVERDUE_DAYS = 30
     REVIEW_WAITING_DAYS = 7
     PAGE_SIZE = 25
+    # How often the scheduler looks whether the API's bulk download needs rebuilding.
+    BULK_DATA_EVERY_MINUTES = 15
     # A bulk write of at least this many rows (a bulk assignment, an import) refreshes
     # the planner's statistics of the tables it filled (tracker.database).
     STATISTICS_MIN_ROWS = 1000
@@ -112,6 +114,7 @@ _OVERRIDABLE = {
     "BABEL_DEFAULT_TIMEZONE": str,
     "BASE_URL": str,
     "PAGE_SIZE": int,
+    "BULK_DATA_EVERY_MINUTES": int,
     "LOGIN_FAILURES_PER_ACCOUNT": int,
     "LOGIN_FAILURES_PER_ADDRESS": int,
     "LOGIN_FIRST_WAIT": int,

@@ -65,6 +65,17 @@ def build_public_snapshot(month: str | None = None) -> int:
     return len(queued)
 
 
+@shared_task(name="tracker.tasks.rebuild_bulk_data", ignore_result=False)
+def rebuild_bulk_data() -> int:
+    """Rebuild the API's bulk download if the public data changed since it was built."""
+    from tracker.extensions import db
+    from tracker.services.bulk_data import rebuild
+
+    built = rebuild()
+    db.session.commit()
+    return len(built)
+
+
 @shared_task(name="tracker.tasks.sweep_queued_jobs")
 def sweep_queued_jobs() -> int:
     """Enqueue again the jobs whose first enqueue never reached the broker."""

@@ -23,6 +23,7 @@ from tracker.models.followup import (
     ReportVisibility,
 )
 from tracker.models.jobs import (
+    BulkFile,
     ImportFormat,
     ImportJob,
     ImportPhase,
@@ -71,6 +72,7 @@ __all__ = [
     "Assignment",
     "AssignmentRole",
     "AuditEvent",
+    "BulkFile",
     "Country",
     "DataVersion",
     "Document",

@@ -1,11 +1,20 @@
-"""The machinery: stored files, notifications, report and import jobs."""
+"""The machinery: stored files, notifications, report and import jobs, the bulk download."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from tracker.extensions import db
@@ -246,3 +255,31 @@ class ImportJob(db.Model):
     def working(self) -> bool:
         """Whether a worker has the job to do now (a preview or the import under way)."""
         return self.phase in (ImportPhase.PREVIEWING, ImportPhase.IMPORTING)
+
+
+class BulkFile(db.Model):
+    """One language's file of the bulk download: every published recommendation, as the
+    public data stood at the counters it records."""
+
+    __tablename__ = "bulk_file"
+    __table_args__ = (
+        # Two builds of the same data (a second beat, a command run meanwhile): one is kept.
+        UniqueConstraint("language", "catalogue_version", "activity_version",
+                         name="uq_bulk_file_language_versions"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    stored_file_id: Mapped[int] = mapped_column(
+        ForeignKey("stored_file.id", ondelete="CASCADE"), index=True
+    )
+    rows: Mapped[int]
+    catalogue_version: Mapped[int] = mapped_column(BigInteger)
+    activity_version: Mapped[int] = mapped_column(BigInteger)
+    generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    stored_file = relationship("StoredFile")
+
+    @property
+    def data_versions(self) -> dict[str, int]:
+        return {"catalogue": self.catalogue_version, "activity": self.activity_version}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flask import (
@@ -46,11 +48,20 @@ def queue_notification(recipient: User, kind: NotificationKind, dedupe_key: str,
     return note
 
 
+@contextmanager
+def absolute_addresses() -> Iterator[None]:
+    """Let ``url_for(..., _external=True)`` work also outside a request (a task, a command):
+    on BASE_URL."""
+    if has_request_context() or current_app.config.get("SERVER_NAME"):
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        yield
+
+
 def external_url(endpoint: str, **values) -> str:
     """Return an absolute address, also outside a request (a task, a command): on BASE_URL."""
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+    with absolute_addresses():
         return url_for(endpoint, _external=True, **values)
 
 

@@ -29,7 +29,7 @@ from tracker.exports.open_files import csv_chunks, json_chunks, write_xlsx
 from tracker.extensions import limiter
 from tracker.i18n import current_language
 from tracker.models import ReportJob, utcnow
-from tracker.services import catalogue
+from tracker.services import bulk_data, catalogue
 from tracker.services import exports as export_service
 from tracker.services import open_data as open_data_service
 from tracker.services.exports import ExportType
@@ -81,7 +81,7 @@ def _months(jobs: list[ReportJob]) -> list[Month]:
 
 @bp.get("/open-data")
 def index():
-    return render_template("public/open_data.html",
+    return render_template("public/open_data.html", bulk_files=bulk_data.latest_files(),
                            months=_months(export_service.public_exports()))
 
 

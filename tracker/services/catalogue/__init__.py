@@ -16,7 +16,12 @@ from tracker.services.catalogue.browse import (
     search_recommendations,
     summarise,
 )
-from tracker.services.catalogue.detail import Detail, get_recommendation, recommendation_detail
+from tracker.services.catalogue.detail import (
+    Detail,
+    get_recommendation,
+    published_after,
+    recommendation_detail,
+)
 from tracker.services.catalogue.listing import Filters, Ignored, Page, parse_filters, parse_paging
 from tracker.services.catalogue.text_search import matching_ids, suggest, text_condition
 
@@ -37,6 +42,7 @@ __all__ = [
     "matching_ids",
     "parse_filters",
     "parse_paging",
+    "published_after",
     "recommendation_detail",
     "search_recommendations",
     "suggest",

@@ -38,20 +38,32 @@ class Detail:
     actions: list[OfficeAction] = field(default_factory=list)
 
 
+def _with_page_rows(query):
+    """Load with each recommendation what its page shows of the row itself."""
+    return query.options(
+        joinedload(Recommendation.document),
+        joinedload(Recommendation.mechanism),
+        selectinload(Recommendation.recommending_states),
+        selectinload(Recommendation.assessments),
+    )
+
+
 def get_recommendation(rec_id: int) -> Recommendation | None:
     """Load one recommendation with what its page shows (the caller checks visibility)."""
     if not 0 < rec_id <= MAX_ID:
         return None
     return db.session.scalar(
-        select(Recommendation)
-        .where(Recommendation.id == rec_id)
-        .options(
-            joinedload(Recommendation.document),
-            joinedload(Recommendation.mechanism),
-            selectinload(Recommendation.recommending_states),
-            selectinload(Recommendation.assessments),
-        )
-    )
+        _with_page_rows(select(Recommendation).where(Recommendation.id == rec_id)))
+
+
+def published_after(after_id: int, limit: int) -> list[Recommendation]:
+    """Load the next ``limit`` published recommendations after this id, in id order, with
+    what their pages show: a walk through the public catalogue, a batch at a time."""
+    query = (select(Recommendation).where(Recommendation.id > after_id)
+             .order_by(Recommendation.id).limit(limit)
+             .options(selectinload(Recommendation.texts)))
+    return list(db.session.scalars(
+        policy.recommendations_visible_to(None, _with_page_rows(query))))
 
 
 def recommendation_detail(user, rec: Recommendation) -> Detail:

@@ -45,8 +45,10 @@ class TrackerApi(Api):
 def register_api(app: Flask) -> None:
     """Serve /api/v1: its resources, its OpenAPI document and its documentation page."""
     from tracker.extensions import csrf
+    from tracker.services import bulk_data
     from tracker.web.api import (
         activity,
+        bulk,
         docs,
         recommendations,
         reference,
@@ -73,10 +75,12 @@ def register_api(app: Flask) -> None:
                        "description": "A personal API token, created on the account page."})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    modules = (recommendations, reference, activity, review, review_actions, review_jobs)
+    modules = (recommendations, reference, activity, bulk, review, review_actions, review_jobs)
     for module in modules:
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
     register_http(app, [module.bp for module in modules])
+    # The bulk download's lines are this API's own records.
+    app.extensions[bulk_data.RENDERER] = recommendations.public_record
     register_token_use(app)

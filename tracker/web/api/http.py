@@ -14,7 +14,7 @@ from tracker.web.api.auth import current_api_user, rate_limit_key
 READ_METHODS = ("GET", "HEAD")
 # What a browser script may read of an answer from another origin.
 EXPOSED = ("ETag, Link, Content-Language, Retry-After, "
-           "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset")
+           "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Repr-Digest, Digest")
 ASKABLE = "Accept, Accept-Language, Authorization, If-None-Match"
 
 

@@ -22,6 +22,9 @@ PROBLEMS = {
     "insufficient-scope": (403, _l("Forbidden"),
                            _l("The API token does not allow this, or its holder may not do it.")),
     "not-found": (404, _l("Not found"), _l("Nothing is published at this address.")),
+    "bulk-not-built": (404, _l("Not built yet"),
+                       _l("The bulk download has not been built yet: try again in a few "
+                          "minutes.")),
     "method-not-allowed": (405, _l("Method not allowed"),
                            _l("This address does not accept that method.")),
     "not-acceptable": (406, _l("Not acceptable"), _l("The API answers in JSON only.")),

@@ -193,6 +193,20 @@ def get_recommendation(rec_id: int, **_args):
     rec = catalogue.get_recommendation(rec_id)
     if rec is None or not policy.can_view_recommendation(user, rec):
         raise not_found()
+    return record(user, rec)
+
+
+_RECORD = schemas.RecommendationOut()
+
+
+def public_record(rec) -> dict:
+    """A published recommendation exactly as this API answers the public for it (in the
+    current language): the bulk download's line."""
+    return _RECORD.dump(record(None, rec))
+
+
+def record(user, rec) -> dict:
+    """A recommendation as ``GET /recommendations/<id>`` answers it, before its schema."""
     detail = catalogue.recommendation_detail(user, rec)
     return {
         **summary(rec),
