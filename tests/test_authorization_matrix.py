@@ -47,6 +47,8 @@ PRIVATE_EVIDENCE_OF_A = row(HIDDEN, ALLOW, HIDDEN, ALLOW, ALLOW)
 BAD_LINK = row(400, 400, 400, 400, 400)
 # The reviewer's own export: no one else learns it exists, an administrator included.
 OWN_EXPORT = row(HIDDEN, HIDDEN, HIDDEN, ALLOW, HIDDEN)
+# The API's token-only operations: a signed-in session is no token (see test_api_focal).
+TOKEN_ONLY = row(401, 401, 401, 401, 401)
 
 MATRIX: dict[str, dict[str, object]] = {
     "GET static": PUBLIC,
@@ -85,6 +87,16 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET api_reference.list_terms": PUBLIC,
     "GET api_activity.list_office_actions": PUBLIC,
     "GET api_activity.get_dashboard": PUBLIC,
+    "GET api_workspace.get_me": TOKEN_ONLY,
+    "GET api_workspace.list_assignments": TOKEN_ONLY,
+    "GET api_reports.list_reports": TOKEN_ONLY,
+    "GET api_reports.get_report": TOKEN_ONLY,
+    "POST api_reports.create_report": TOKEN_ONLY,
+    "PATCH api_reports.update_report": TOKEN_ONLY,
+    "DELETE api_reports.delete_report": TOKEN_ONLY,
+    "POST api_reports.submit_report": TOKEN_ONLY,
+    "POST api_reports.add_evidence": TOKEN_ONLY,
+    "DELETE api_reports.remove_evidence": TOKEN_ONLY,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),

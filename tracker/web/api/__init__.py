@@ -45,7 +45,7 @@ class TrackerApi(Api):
 def register_api(app: Flask) -> None:
     """Serve /api/v1: its resources, its OpenAPI document and its documentation page."""
     from tracker.extensions import csrf
-    from tracker.web.api import activity, docs, recommendations, reference
+    from tracker.web.api import activity, docs, progress, recommendations, reference, workspace
     from tracker.web.api.auth import register_token_use
     from tracker.web.api.http import register_http
 
@@ -65,9 +65,10 @@ def register_api(app: Flask) -> None:
                        "description": "A personal API token, created on the account page."})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    for module in (recommendations, reference, activity):
+    modules = (recommendations, reference, activity, workspace, progress)
+    for module in modules:
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     app.register_blueprint(docs.bp)
-    register_http(app, [module.bp for module in (recommendations, reference, activity)])
+    register_http(app, [module.bp for module in modules])
     register_token_use(app)

@@ -12,6 +12,7 @@ PROBLEM_TYPE = "application/problem+json"
 PROBLEMS = {
     "invalid-parameter": (400, _l("Invalid request"),
                           _l("A parameter of the request is not one the API accepts.")),
+    "invalid-json": (400, _l("Malformed JSON"), _l("The request's body is not valid JSON.")),
     "unknown-filter-value": (400, _l("Unknown filter value"),
                              _l("Some filter values name nothing the catalogue knows.")),
     "invalid-cursor": (400, _l("Invalid cursor"),
@@ -26,6 +27,8 @@ PROBLEMS = {
                            _l("This address does not accept that method.")),
     "not-acceptable": (406, _l("Not acceptable"), _l("The API answers in JSON only.")),
     "conflict": (409, _l("Conflict"), _l("The record changed since it was read.")),
+    "wrong-state": (409, _l("Not possible now"),
+                    _l("The record's state does not allow this now.")),
     "body-too-large": (413, _l("Request too large"),
                        _l("The request's body is larger than the API accepts.")),
     "unsupported-media-type": (415, _l("Unsupported media type"),
@@ -61,8 +64,8 @@ def problem_url(code: str) -> str:
 
 
 def problem(status: int, code: str | None = None, errors: list[dict] | None = None,
-            headers=None) -> Response:
-    """Build a problem+json response."""
+            headers=None, extra: dict | None = None) -> Response:
+    """Build a problem+json response; ``extra`` members are merged into its body."""
     code = code or CODE_OF_STATUS.get(status)
     if code in PROBLEMS:
         _status, title, detail = PROBLEMS[code]
@@ -72,6 +75,7 @@ def problem(status: int, code: str | None = None, errors: list[dict] | None = No
             "detail": str(detail), "code": code, "instance": request.path}
     if errors:
         body["errors"] = errors
+    body.update(extra or {})
     return current_app.response_class(json.dumps(body), status=status,
                                       mimetype=PROBLEM_TYPE, headers=headers)
 
@@ -100,6 +104,8 @@ def from_http_exception(exc: HTTPException) -> Response:
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if messages:
+        if "json" in messages and not isinstance(messages["json"], dict):
+            return problem(400, "invalid-json", headers=headers)
         if "json" in messages:
             return problem(422, errors=field_errors(messages["json"]), headers=headers)
         errors = []
@@ -114,18 +120,21 @@ def from_http_exception(exc: HTTPException) -> Response:
     if status == 401:
         headers.append(("WWW-Authenticate", 'Bearer realm="api"'))
     return problem(status, getattr(exc, "problem_code", None),
-                   getattr(exc, "problem_errors", None), headers)
+                   getattr(exc, "problem_errors", None), headers,
+                   getattr(exc, "problem_extra", None))
 
 
 class ApiProblem(HTTPException):
-    """An error a view raises with its own problem code and field errors."""
+    """An error a view raises with its own problem code, field errors and extra members."""
 
-    def __init__(self, code: str, errors: list[dict] | None = None):
+    def __init__(self, code: str, errors: list[dict] | None = None,
+                 extra: dict | None = None):
         status, _title, detail = PROBLEMS[code]
         super().__init__(description=str(detail))
         self.code = status
         self.problem_code = code
         self.problem_errors = errors
+        self.problem_extra = extra
 
 
 def not_found() -> ApiProblem:
