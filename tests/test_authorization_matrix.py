@@ -47,8 +47,8 @@ PRIVATE_EVIDENCE_OF_A = row(HIDDEN, ALLOW, HIDDEN, ALLOW, ALLOW)
 BAD_LINK = row(400, 400, 400, 400, 400)
 # The reviewer's own export: no one else learns it exists, an administrator included.
 OWN_EXPORT = row(HIDDEN, HIDDEN, HIDDEN, ALLOW, HIDDEN)
-# The API reads no session: its writes ask every signed-in browser for a token (what each
-# role's token may do is in test_api_review).
+# The API reads no session: its token-only operations ask every signed-in browser for a
+# token (what each role's token may do is in test_api_authorization).
 API_TOKEN = row(401, 401, 401, 401, 401)
 
 MATRIX: dict[str, dict[str, object]] = {
@@ -102,6 +102,16 @@ MATRIX: dict[str, dict[str, object]] = {
     "POST api_jobs.request_report_job": API_TOKEN,
     "GET api_jobs.get_report_job": API_TOKEN,
     "GET api_jobs.report_job_file": API_TOKEN,
+    "GET api_workspace.get_me": API_TOKEN,
+    "GET api_workspace.list_assignments": API_TOKEN,
+    "GET api_reports.list_reports": API_TOKEN,
+    "GET api_reports.get_report": API_TOKEN,
+    "POST api_reports.create_report": API_TOKEN,
+    "PATCH api_reports.update_report": API_TOKEN,
+    "DELETE api_reports.delete_report": API_TOKEN,
+    "POST api_reports.submit_report": API_TOKEN,
+    "POST api_reports.add_evidence": API_TOKEN,
+    "DELETE api_reports.remove_evidence": API_TOKEN,
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),

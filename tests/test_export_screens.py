@@ -209,7 +209,7 @@ def test_a_list_with_nothing_under_way_stays_still(signed_in, reviewer, session)
     assert "Aún no hay ninguna exportación" in _text(signed_in.get("/review/exports"))
 
 
-def test_the_owner_downloads_a_streamed_file(signed_in, reviewer, session):
+def test_the_owner_downloads_a_stream_stored(signed_in, reviewer, session):
     job = _job(reviewer, filename="matriz-de-estado-2026-11-30.xlsx")
     response = signed_in.get(f"/files/exports/{job.id}")
     assert response.status_code == 200

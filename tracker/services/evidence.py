@@ -242,6 +242,8 @@ def remove_evidence(actor, report_id: int, evidence_id: int) -> None:
         raise ServiceError(_l("No such evidence."), status=404)
     stored = evidence.stored_file
     report.evidence.remove(evidence)
+    # Deleted by name, not only as an orphan, so that the trail records its removal.
+    db.session.delete(evidence)
     db.session.flush()
     if stored is not None:
         db.session.delete(stored)

@@ -50,11 +50,13 @@ def register_api(app: Flask) -> None:
         activity,
         bulk,
         docs,
+        progress,
         recommendations,
         reference,
         review,
         review_actions,
         review_jobs,
+        workspace,
     )
     from tracker.web.api.auth import register_token_use
     from tracker.web.api.http import register_http
@@ -75,7 +77,8 @@ def register_api(app: Flask) -> None:
                        "description": "A personal API token, created on the account page."})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    modules = (recommendations, reference, activity, bulk, review, review_actions, review_jobs)
+    modules = (recommendations, reference, activity, bulk, workspace, progress, review,
+               review_actions, review_jobs)
     for module in modules:
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

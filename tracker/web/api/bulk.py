@@ -13,7 +13,7 @@ from tracker.services import bulk_data
 from tracker.web.api import schemas
 from tracker.web.api.common import api_url, blueprint
 from tracker.web.api.problems import ApiProblem
-from tracker.web.files import streamed_file
+from tracker.web.files import stream_stored
 
 bp = blueprint("api_bulk", "/bulk",
                "The whole public data set as one download, rebuilt when the data changes.")
@@ -93,7 +93,7 @@ def download(**_args):
     if found is None:
         raise ApiProblem("bulk-not-built")
     stored = found.stored_file
-    response = streamed_file(stored, "public")
+    response = stream_stored(stored, "public")
     digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()
     response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
     response.headers["Digest"] = f"SHA-256={digest}"

@@ -22,9 +22,10 @@ class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
     def read(self, path: str, schema, *, summary, description="", query=LangQuery,
-             not_found: bool = False):
+             not_found: bool = False, scope=None):
         """Declare a GET operation: its query, its answer, its documented errors and its
-        summary and description (lazy texts: the document speaks the reader's language)."""
+        summary and description (lazy texts: the document speaks the reader's language);
+        with ``scope``, only for a token carrying it (see ``guarded``)."""
 
         def decorate(view):
             wrapped = self.response(200, schema)(view)
@@ -34,6 +35,8 @@ class ApiBlueprint(Blueprint):
                 wrapped = self.alt_response(404, response="NOT_FOUND")(wrapped)
             wrapped = self.alt_response(429, response="TOO_MANY_REQUESTS")(wrapped)
             wrapped = self.doc(summary=summary, description=description)(wrapped)
+            if scope is not None:
+                wrapped = self.guarded(scope)(wrapped)
             return self.route(path, methods=["GET"])(wrapped)
 
         return decorate

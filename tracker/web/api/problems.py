@@ -12,6 +12,7 @@ PROBLEM_TYPE = "application/problem+json"
 PROBLEMS = {
     "invalid-parameter": (400, _l("Invalid request"),
                           _l("A parameter of the request is not one the API accepts.")),
+    "invalid-json": (400, _l("Malformed JSON"), _l("The request's body is not valid JSON.")),
     "unknown-filter-value": (400, _l("Unknown filter value"),
                              _l("Some filter values name nothing the catalogue knows.")),
     "invalid-cursor": (400, _l("Invalid cursor"),
@@ -106,6 +107,8 @@ def from_http_exception(exc: HTTPException) -> Response:
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
     if messages:
+        if "json" in messages and not isinstance(messages["json"], dict):
+            return problem(400, "invalid-json", headers=headers)
         body = messages.get("json") or messages.get("multipart")
         if body:
             return problem(422, errors=field_errors(body), headers=headers)
