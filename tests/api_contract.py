@@ -48,3 +48,16 @@ def assert_conforms(client, response, path: str, method: str = "get") -> None:
     assert response.mimetype in content, (path, response.mimetype, list(content))
     schema = {**content[response.mimetype]["schema"], "components": document["components"]}
     OAS31Validator(schema).validate(response.get_json(force=True))
+
+
+def token_only_routes(client) -> set[str]:
+    """The "METHOD endpoint" of every API operation the document reserves to tokens."""
+    document = openapi_document(client)
+    found = set()
+    for rule in client.application.url_map.iter_rules():
+        template = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = document["paths"].get(template, {}).get(method.lower())
+            if operation is not None and "security" in operation:
+                found.add(f"{method} {rule.endpoint}")
+    return found

@@ -414,16 +414,6 @@ def test_a_focal_points_token_may_do_none_of_it(client, focal, submitted):
     _refused_everywhere(client, {"Authorization": f"Bearer {secret}"}, submitted)
 
 
-def test_a_reviewers_token_without_the_scopes_may_do_none_of_it(client, reviewer, submitted):
-    _refused_everywhere(client, _bearer(reviewer, ["read"]), submitted)
-
-
-def test_without_a_token_the_writes_ask_for_one(client, submitted):
-    response = client.post(f"{API}/reports/{submitted.id}/approve",
-                           json={"version": 1, "visibility": "public"})
-    assert response.status_code == 401
-
-
 def test_every_write_is_documented_with_bearer_auth_and_its_errors(client):
     paths = openapi_document(client)["paths"]
     for method, path, _body in WRITES + [("POST", "/imports/{i}/confirm", None),
