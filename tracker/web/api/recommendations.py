@@ -209,7 +209,7 @@ def record(user, rec) -> dict:
     """A recommendation as ``GET /recommendations/<id>`` answers it, before its schema."""
     detail = catalogue.recommendation_detail(user, rec)
     return {
-        **summary(rec),
+        **summary(rec), "version": rec.version,
         "follow_up": rec.follow_up, "follow_up_due": rec.follow_up_due,
         "status_assessed_at": rec.status_assessed_at,
         "recommending_states": [c.iso2 for c in rec.recommending_states],

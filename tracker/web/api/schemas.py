@@ -214,6 +214,9 @@ class OfficeActionOut(Schema):
 
 
 class RecommendationOut(RecommendationSummary):
+    version = fields.Integer(required=True, metadata={
+        "description": "Changes with every change of the recommendation; an assessment "
+                       "sends the version it rests on."})
     follow_up = fields.Boolean(required=True)
     follow_up_due = fields.Date(allow_none=True, required=True)
     status_assessed_at = fields.DateTime(allow_none=True, required=True)
