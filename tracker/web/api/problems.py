@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Response, current_app, json, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -66,6 +68,14 @@ def problem_url(code: str) -> str:
     return url_for("api_manual.page", _external=True, _anchor=f"problem-{code}")
 
 
+def _iso_dates(value):
+    # A problem may carry a record (a conflict's current one): its dates are written as the
+    # API writes them everywhere, in ISO 8601, not in Flask's HTTP-date default.
+    if isinstance(value, date):  # a datetime too
+        return value.isoformat()
+    return current_app.json.default(value)
+
+
 def problem(status: int, code: str | None = None, errors: list[dict] | None = None,
             headers=None, extra: dict | None = None) -> Response:
     """Build a problem+json response; ``extra`` members are merged into its body."""
@@ -79,7 +89,7 @@ def problem(status: int, code: str | None = None, errors: list[dict] | None = No
     if errors:
         body["errors"] = errors
     body.update(extra or {})
-    return current_app.response_class(json.dumps(body), status=status,
+    return current_app.response_class(json.dumps(body, default=_iso_dates), status=status,
                                       mimetype=PROBLEM_TYPE, headers=headers)
 
 
