@@ -88,6 +88,9 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET api_reference.list_terms": PUBLIC,
     "GET api_activity.list_office_actions": PUBLIC,
     "GET api_activity.get_dashboard": PUBLIC,
+    # Public, and the same for everyone: before the first build (as here), a 404 to all.
+    "GET api_bulk.describe": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
+    "GET api_bulk.download": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "GET api_review.review_queue": API_TOKEN,
     "POST api_review.approve_report": API_TOKEN,
     "POST api_review.return_report": API_TOKEN,
