@@ -31,6 +31,8 @@ def celery_init_app(app: Flask) -> Celery:
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
         beat_schedule={
             "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
+            "forget-old-submissions": {"task": "tracker.tasks.forget_old_submissions",
+                                       "schedule": 3600.0},
             # Each reviewer gets at most one per hour; the pass decides who is due.
             "submission-digests": {"task": "tracker.tasks.send_submission_digests",
                                    "schedule": 300.0},

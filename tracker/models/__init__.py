@@ -62,6 +62,7 @@ from tracker.models.reference import (
     Vocabulary,
 )
 from tracker.models.search import RecommendationSearch
+from tracker.models.submission import FormSubmission
 
 __all__ = [
     "ApiScope",
@@ -73,6 +74,7 @@ __all__ = [
     "AuditEvent",
     "Country",
     "DataVersion",
+    "FormSubmission",
     "Document",
     "Evidence",
     "EvidenceKind",
