@@ -7,8 +7,14 @@ a time on a machine.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -100,3 +106,52 @@ def _suite_celery_back(app):
     yield
     app.extensions["celery"].set_default()
     app.extensions["celery"].set_current()
+
+
+class Worker:
+    """A real Celery worker process on the private services."""
+
+    def __init__(self, database_url: str, broker_url: str, *, stall: bool = False, **env):
+        environ = dict(os.environ, TRACKER_DATABASE_URL=database_url,
+                       TRACKER_BROKER_URL=broker_url, TRACKER_SECRET_KEY="faults-secret",
+                       TRACKER_BROKER_VISIBILITY_TIMEOUT="2", FAULTS_STALL="1" if stall else "",
+                       **env)
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter
+            [sys.executable, "-m", "tests.faults.stalling_worker"], env=environ,
+            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies at once, its task unacknowledged."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:  # it would not stop: kill it
+                self.kill()
+
+
+@contextmanager
+def worker(database_url: str, broker_url: str, **options):
+    """Run a worker process for the block; stop it afterwards."""
+    started = Worker(database_url, broker_url, **options)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def wait_for(check, what: str, timeout: float = 60.0):
+    """Poll check() until it returns something true; return it, or fail saying what."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)

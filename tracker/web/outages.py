@@ -40,6 +40,16 @@ def register_outage_handling(app: Flask, render_http_error) -> None:
 
     app.dispatch_request = dispatch_retrying_reads
 
+    @app.teardown_appcontext
+    def _end_reads_on_a_lost_connection(_exc):
+        # Runs before Flask-SQLAlchemy's own clean-up, whose rollback would raise (and turn
+        # an answer already made into a 500) when the database went away after the view.
+        try:
+            db.session.rollback()
+        except DBAPIError as exc:
+            log.warning("database connection lost before the end of its transaction: %s",
+                        exc.orig)
+
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError):
         log.warning("database unavailable during %s %s: %s", request.method, request.path,
