@@ -54,6 +54,10 @@ class Config:
 
     CELERY_BROKER_URL: str | None = None
     CELERY_RESULT_BACKEND: str | None = None
+    # Seconds after which Redis hands a task that was taken but never acknowledged (its
+    # worker was killed) to another worker. Longer than any build or import: a task still
+    # running when it is handed on is found busy by the second worker, which leaves it.
+    BROKER_VISIBILITY_TIMEOUT = 3600
     RATELIMIT_STORAGE_URI = "memory://"
     # Failed sign-ins allowed per (account, address) and per address before a wait,
     # which then doubles with each further failure, up to the longest (seconds).
@@ -98,6 +102,7 @@ _OVERRIDABLE = {
     "ENV_NAME": str,
     "BROKER_URL": str,
     "RESULT_BACKEND": str,
+    "BROKER_VISIBILITY_TIMEOUT": int,
     "RATELIMIT_STORAGE_URI": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
