@@ -6,6 +6,8 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+HEARTBEAT_SECONDS = 30.0
+
 
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app; without a broker, tasks run in-process (eager)."""
@@ -28,8 +30,14 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # The app's own log handler (JSON or text, with request ids) stays in the worker.
+        worker_hijack_root_logger=False,
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
         beat_schedule={
+            # Taken by any worker: /readyz tells how long ago one last took work.
+            "worker-heartbeat": {"task": "tracker.tasks.record_worker_heartbeat",
+                                 "schedule": HEARTBEAT_SECONDS,
+                                 "options": {"expires": HEARTBEAT_SECONDS}},
             "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
             # Each reviewer gets at most one per hour; the pass decides who is due.
             "submission-digests": {"task": "tracker.tasks.send_submission_digests",
