@@ -45,6 +45,20 @@ def _sample(client, name: str, **labels) -> float:
     return 0.0
 
 
+# --- log format ----------------------------------------------------------------------------
+
+def test_production_logs_json_unless_told_otherwise(tmp_path):
+    from tracker.config import ConfigurationError, check_config, load_config
+
+    production = {"TRACKER_ENV_NAME": "production"}
+    assert load_config(str(tmp_path), production)["LOG_FORMAT"] == "json"
+    assert load_config(str(tmp_path), {})["LOG_FORMAT"] == "text"
+    assert load_config(str(tmp_path), {**production, "TRACKER_LOG_FORMAT": "Text"}
+                       )["LOG_FORMAT"] == "text"
+    with pytest.raises(ConfigurationError, match="TRACKER_LOG_FORMAT must be json or text"):
+        check_config(load_config(str(tmp_path), {"TRACKER_LOG_FORMAT": "xml"}))
+
+
 # --- request ids ---------------------------------------------------------------------------
 
 def test_a_sane_request_id_is_kept_and_returned(client):
@@ -58,6 +72,21 @@ def test_an_unsafe_request_id_is_replaced_by_a_new_one(client, given):
     response = client.get("/", headers={"X-Request-ID": given})
 
     assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_a_request_refused_before_its_view_still_gets_an_id_and_is_counted(
+        client, app, monkeypatch, csrf_enabled):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", TOKEN)
+    before = _sample(client, "tracker_http_requests_total", endpoint="auth.login",
+                     status="400")
+
+    response = client.post("/login", data={"email": "a@example.org", "password": "x"},
+                           headers={"X-Request-ID": "no-csrf-token"})
+
+    assert response.status_code == 400
+    assert response.headers["X-Request-ID"] == "no-csrf-token"
+    assert _sample(client, "tracker_http_requests_total", endpoint="auth.login",
+                   status="400") == before + 1
 
 
 def test_json_access_lines_carry_the_request_id_and_the_user_id_only(client, json_logs,

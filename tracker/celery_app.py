@@ -30,8 +30,10 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        # The app's own log handler (JSON or text, with request ids) stays in the worker.
+        # The app's own log handler (JSON or text, with request ids) stays in the worker,
+        # writing to the real standard error rather than to a logger in its place.
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
         beat_schedule={
             # Taken by any worker: /readyz tells how long ago one last took work.

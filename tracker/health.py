@@ -96,6 +96,8 @@ def probe_migrations() -> tuple[bool, str]:
 
 def probe_broker() -> tuple[bool, str]:
     url = broker_url()
+    if url is None and current_app.config.get("CELERY_BROKER_URL"):
+        return True, "not checked: only a Redis broker is"
     if url is None:
         return True, "not configured: tasks run in-process"
     try:
@@ -115,7 +117,8 @@ def record_worker_heartbeat() -> None:
 def probe_worker() -> tuple[bool, str]:
     url = broker_url()
     if url is None:
-        return True, "runs in-process"
+        return True, ("not checked: the heartbeat is kept in Redis"
+                      if current_app.config.get("CELERY_BROKER_URL") else "runs in-process")
     try:
         raw = redis_client(url).get(HEARTBEAT_KEY)
     except Exception as exc:  # noqa: BLE001

@@ -25,6 +25,7 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # Fields a line may carry besides the message (given as ``extra=``).
 EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "endpoint", "task", "task_id")
 
+NO_REQUEST = "-"  # in text lines written outside any request or task sent by one
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
 
@@ -40,9 +41,14 @@ class ContextFilter(logging.Filter):
     """Give every record the request id and user id of the code that logs it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get() or "-"
+        record.request_id = request_id.get() or NO_REQUEST
         record.user_id = user_id.get()
         return True
+
+
+def request_id_of(record: logging.LogRecord) -> str | None:
+    rid = getattr(record, "request_id", None)
+    return None if rid == NO_REQUEST else rid
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,7 +58,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            "request_id": request_id_of(record),
             "user_id": getattr(record, "user_id", None),
         }
         line.update({k: getattr(record, k) for k in EXTRA_FIELDS if hasattr(record, k)})

@@ -9,10 +9,12 @@ import time
 from flask import Blueprint, Flask, abort, current_app, g, jsonify, request
 
 from tracker import health, logs, metrics
+from tracker.web.hooks import serves_static_file
 
 bp = Blueprint("ops", __name__)
 access_log = logging.getLogger("tracker.access")
-# Asked every few seconds by probes and scrapers: their lines would drown the others.
+# Asked every few seconds by probes and scrapers (and static files, by every page): their
+# lines would drown the others.
 QUIET_ENDPOINTS = {"public.healthz", "ops.readyz", "ops.metrics"}
 
 
@@ -43,10 +45,12 @@ def metrics_page():
 def register_request_tracing(app: Flask) -> None:
     """Give each request an id, count it, and write its access line when it is answered."""
 
-    @app.before_request
     def _start():
         g.started = time.perf_counter()
         logs.request_id.set(logs.request_id_from(request.headers.get(logs.REQUEST_ID_HEADER)))
+
+    # Before the extensions' own hooks (CSRF, rate limits), whose refusals count too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)
 
     @app.after_request
     def _finish(response):
@@ -58,7 +62,8 @@ def register_request_tracing(app: Flask) -> None:
             return response
         elapsed = time.perf_counter() - started
         metrics.observe_request(request.endpoint, request.method, response.status_code, elapsed)
-        level = logging.DEBUG if request.endpoint in QUIET_ENDPOINTS else logging.INFO
+        quiet = request.endpoint in QUIET_ENDPOINTS or serves_static_file()
+        level = logging.DEBUG if quiet else logging.INFO
         access_log.log(level, "%s %s %s", request.method, request.path, response.status_code,
                        extra={"method": request.method, "path": request.path,
                               "status": response.status_code, "endpoint": request.endpoint,
