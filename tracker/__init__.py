@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         migrate,
     )
     from tracker.i18n import select_locale
-    from tracker.logs import configure_logging
+    from tracker.logs import configure_logging, install_slow_query_log
 
     load_dotenv(override=False)
     app = Flask(
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     configure_logging(app)
+    install_slow_query_log(app)
 
     from flask_sqlalchemy.session import Session as FlaskSession
 

@@ -23,7 +23,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 # Fields a line may carry besides the message (given as ``extra=``).
-EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "endpoint", "task", "task_id")
+EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "endpoint")
 
 NO_REQUEST = "-"  # in text lines written outside any request or task sent by one
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -70,9 +70,6 @@ class JsonFormatter(logging.Formatter):
 class StderrHandler(logging.StreamHandler):
     """Write to whatever sys.stderr is at the time (a test's capture, say)."""
 
-    def __init__(self):
-        super().__init__()
-
     @property
     def stream(self):
         return sys.stderr
@@ -95,7 +92,6 @@ def configure_logging(app: Flask) -> None:
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     root.setLevel(logging.INFO)
-    install_slow_query_log(app)
 
 
 def install_slow_query_log(app: Flask) -> None:
