@@ -107,6 +107,14 @@ def ping(value: str) -> str:
     return f"pong:{answer}"
 
 
+@shared_task(name="tracker.tasks.record_worker_heartbeat")
+def record_worker_heartbeat() -> None:
+    """Note that a worker is taking work from the queue now."""
+    from tracker.health import record_worker_heartbeat as record
+
+    record()
+
+
 @shared_task(
     name="tracker.tasks.send_notification",
     autoretry_for=(OSError,),
