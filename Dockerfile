@@ -1,6 +1,7 @@
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    PROMETHEUS_MULTIPROC_DIR=/app/metrics
 WORKDIR /app
 
 # The exact versions of every dependency, checked against their hashes (`make lock`
@@ -12,9 +13,11 @@ COPY tracker ./tracker
 COPY templates ./templates
 COPY migrations ./migrations
 RUN pip install --no-deps . && pybabel compile -d tracker/translations -f \
-    && useradd --create-home --uid 1000 tracker && mkdir -p /app/instance \
-    && chown tracker /app/instance
+    && useradd --create-home --uid 1000 tracker && mkdir -p /app/instance /app/metrics \
+    && chown tracker /app/instance /app/metrics
 USER tracker
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "600", "tracker:create_app()"]
+# The config file keeps /metrics right across gunicorn's several processes.
+CMD ["gunicorn", "--config", "python:tracker.gunicorn_conf", "--bind", "0.0.0.0:8000", \
+     "--workers", "3", "--timeout", "600", "tracker:create_app()"]

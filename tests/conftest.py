@@ -27,6 +27,16 @@ def pytest_report_header(config):
     return [f"tracker database: {backend}", f"tracker redis: {REDIS_URL or 'none'}"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Leave the PostgreSQL-only tests out of the SQLite run (left out, not skipped)."""
+    if DATABASE_URL:
+        return
+    left_out = [item for item in items if item.get_closest_marker("postgres_only")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

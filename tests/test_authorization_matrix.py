@@ -55,6 +55,9 @@ MATRIX: dict[str, dict[str, object]] = {
     # public site
     "GET public.home": PUBLIC,
     "GET public.healthz": PUBLIC,
+    "GET ops.readyz": PUBLIC,
+    # Served only to a scraper holding the metrics token, which no one here has.
+    "GET ops.metrics_page": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "GET public.recommendations": PUBLIC,
     "GET public.recommendation": PUBLIC,
     "GET public.set_language": PUBLIC,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -27,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         migrate,
     )
     from tracker.i18n import select_locale
+    from tracker.logs import configure_logging, install_slow_query_log
 
     load_dotenv(override=False)
     app = Flask(
@@ -39,9 +39,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     check_config(app.config)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
 
     db.init_app(app)
     migrations_dir = os.path.join(os.path.dirname(__file__), os.pardir, "migrations")
@@ -60,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     with app.app_context():
         configure_engine(db.engine)
+    configure_logging(app)
+    install_slow_query_log(app)
 
     from flask_sqlalchemy.session import Session as FlaskSession
 
@@ -72,7 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from tracker.cli import register_cli
     from tracker.services import data_versions  # noqa: F401  (moves data counters at commit)
     from tracker.web import register_web
+    from tracker.web.ops import register_request_tracing
 
+    register_request_tracing(app)  # first: its clock and id cover the other hooks
     register_web(app)
     from tracker.web import auth
     from tracker.web.hooks import register_hooks
@@ -89,6 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(messages.bp)
     from tracker.web import open_data
     app.register_blueprint(open_data.bp)
+    from tracker.web import ops
+    app.register_blueprint(ops.bp)
     from tracker.web.api import register_api
     register_api(app)
     register_hooks(app)

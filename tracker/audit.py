@@ -25,10 +25,11 @@ REDACTED = {"password_hash", "session_token", "data"}
 # sign-in and sign-out events, a report's step by its "transition" event; a stored file's
 # pieces by the file's own event; a search document or a data counter follows the records
 # whose change is told; an API token by its creation, revocation and use events; the
-# bulk download's files are rebuilt from the records whose change is told).
+# bulk download's files are rebuilt from the records whose change is told; a form's
+# sending key by the change it made).
 NOT_AUDITED = {"audit_event", "notification", "import_job", "report_job", "user_session",
                "report_transition", "stored_file_chunk", "recommendation_search",
-               "data_version", "api_token", "bulk_file"}
+               "data_version", "api_token", "bulk_file", "form_submission"}
 # Stamps the system keeps for itself: a sign-in or a page view is not a change of the
 # record, and the sign-in has its own event.
 BOOKKEEPING = {"updated_at", "version", "last_login_at", "last_seen_at", "last_used_at"}

@@ -6,6 +6,16 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
+HEARTBEAT_SECONDS = 30.0
+
+
+def _redis_transport_options(visibility_timeout: int) -> dict:
+    # Each worker looks for tasks whose worker died (unacknowledged past the timeout) every
+    # few seconds, with one cheap Redis query: not kombu's default of every 100 s.
+    return {"visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": min(10, max(1, visibility_timeout // 2)),
+            "unacked_restore_throttle": 1}
+
 
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app; without a broker, tasks run in-process (eager)."""
@@ -28,9 +38,20 @@ def celery_init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        broker_transport_options=_redis_transport_options(app.config["BROKER_VISIBILITY_TIMEOUT"]),
+        # The app's own log handler (JSON or text, with request ids) stays in the worker,
+        # writing to the real standard error rather than to a logger in its place.
+        worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
         beat_schedule={
+            # Taken by any worker: /readyz tells how long ago one last took work.
+            "worker-heartbeat": {"task": "tracker.tasks.record_worker_heartbeat",
+                                 "schedule": HEARTBEAT_SECONDS,
+                                 "options": {"expires": HEARTBEAT_SECONDS}},
             "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
+            "forget-old-submissions": {"task": "tracker.tasks.forget_old_submissions",
+                                       "schedule": 3600.0},
             # Each reviewer gets at most one per hour; the pass decides who is due.
             "submission-digests": {"task": "tracker.tasks.send_submission_digests",
                                    "schedule": 300.0},

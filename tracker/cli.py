@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     """Attach the project's commands to the app's CLI."""
     from tracker.cli_api import api_group
     from tracker.cli_backup import backup_command, restore_command
+    from tracker.cli_doctor import doctor_command
     from tracker.cli_exports import exports_group
     from tracker.cli_reminders import reminders_group
     from tracker.cli_users import users_group
@@ -27,6 +28,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(api_group)
+    app.cli.add_command(doctor_command)
 
 
 def _create_app():

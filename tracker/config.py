@@ -54,6 +54,10 @@ class Config:
 
     CELERY_BROKER_URL: str | None = None
     CELERY_RESULT_BACKEND: str | None = None
+    # Seconds after which Redis hands a task that was taken but never acknowledged (its
+    # worker was killed) to another worker. Longer than any build or import: a task still
+    # running when it is handed on is found busy by the second worker, which leaves it.
+    BROKER_VISIBILITY_TIMEOUT = 3600
     RATELIMIT_STORAGE_URI = "memory://"
     # Failed sign-ins allowed per (account, address) and per address before a wait,
     # which then doubles with each further failure, up to the longest (seconds).
@@ -87,6 +91,14 @@ class Config:
     # addressed only to other States, and pages name the State only when it is another.
     STATE = "HN"
 
+    # Operations: log lines as JSON (production's default) or text; statements slower
+    # than SLOW_QUERY_MS logged (0: never); /readyz fails when no worker has taken work
+    # for WORKER_HEARTBEAT_MAX_AGE seconds; /metrics answers only with METRICS_TOKEN.
+    LOG_FORMAT = "text"
+    SLOW_QUERY_MS = 500
+    WORKER_HEARTBEAT_MAX_AGE = 120
+    METRICS_TOKEN: str | None = None
+
     DEMO_DATA_DIR: str | None = None  # None: the set shipped in tracker/demo_data
     BASE_URL = "http://127.0.0.1:5000"
 
@@ -98,6 +110,7 @@ _OVERRIDABLE = {
     "ENV_NAME": str,
     "BROKER_URL": str,
     "RESULT_BACKEND": str,
+    "BROKER_VISIBILITY_TIMEOUT": int,
     "RATELIMIT_STORAGE_URI": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
@@ -122,7 +135,12 @@ _OVERRIDABLE = {
     "PROXY_FIX_HOPS": int,
     "API_RATE_LIMIT": str,
     "STATE": lambda value: value.strip().upper(),
+    "LOG_FORMAT": lambda value: value.strip().lower(),
+    "SLOW_QUERY_MS": int,
+    "WORKER_HEARTBEAT_MAX_AGE": int,
+    "METRICS_TOKEN": str,
 }
+LOG_FORMATS = ("json", "text")
 
 
 def load_config(instance_path: str, environ: dict[str, str] | None = None) -> dict:
@@ -147,6 +165,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
     if cfg["ENV_NAME"] == "production":
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["REMEMBER_COOKIE_SECURE"] = True
+        if not environ.get("TRACKER_LOG_FORMAT"):
+            cfg["LOG_FORMAT"] = "json"  # read by a log collector, not by a person
     return cfg
 
 
@@ -168,6 +188,8 @@ def check_config(cfg: dict) -> None:
         raise ConfigurationError(
             "TRACKER_STATE must be the ISO 3166 alpha-2 code of the tracker's State, e.g. HN."
         )
+    if cfg.get("LOG_FORMAT") not in LOG_FORMATS:
+        raise ConfigurationError("TRACKER_LOG_FORMAT must be json or text.")
     if cfg.get("ENV_NAME") == "production" and cfg.get("SECRET_KEY") == DEFAULT_SECRET_KEY:
         raise ConfigurationError(
             "TRACKER_SECRET_KEY must be set to a long random value in production."

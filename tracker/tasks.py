@@ -84,6 +84,17 @@ def sweep_queued_jobs() -> int:
     return requeue_stale_jobs()
 
 
+@shared_task(name="tracker.tasks.forget_old_submissions")
+def forget_old_submissions() -> int:
+    """Delete the keys of forms sent long enough ago that no repeat can still come."""
+    from tracker.extensions import db
+    from tracker.services.submissions import forget_old_submissions as forget
+
+    gone = forget()
+    db.session.commit()
+    return gone
+
+
 @shared_task(name="tracker.tasks.ping", ignore_result=False)
 def ping(value: str) -> str:
     """Answer with the value and the database's view of it: a worker health check."""
@@ -94,6 +105,14 @@ def ping(value: str) -> str:
     answer = db.session.execute(text("SELECT :v"), {"v": value}).scalar_one()
     db.session.rollback()
     return f"pong:{answer}"
+
+
+@shared_task(name="tracker.tasks.record_worker_heartbeat")
+def record_worker_heartbeat() -> None:
+    """Note that a worker is taking work from the queue now."""
+    from tracker.health import record_worker_heartbeat as record
+
+    record()
 
 
 @shared_task(

@@ -63,6 +63,7 @@ from tracker.models.reference import (
     Vocabulary,
 )
 from tracker.models.search import RecommendationSearch
+from tracker.models.submission import FormSubmission
 
 __all__ = [
     "ApiScope",
@@ -75,6 +76,7 @@ __all__ = [
     "BulkFile",
     "Country",
     "DataVersion",
+    "FormSubmission",
     "Document",
     "Evidence",
     "EvidenceKind",

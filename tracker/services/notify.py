@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +89,8 @@ def enqueue_after_commit(task_name: str, *args) -> None:
 def _run_after_response(task_name: str, args: tuple) -> None:
     app = current_app._get_current_object()
     celery = app.extensions["celery"]
+    # The request's context variables (its id, for the task's log lines) outlive it here.
+    context = contextvars.copy_context()
 
     def run() -> None:
         with app.app_context():
@@ -98,7 +101,7 @@ def _run_after_response(task_name: str, args: tuple) -> None:
 
     @after_this_request
     def _later(response):
-        response.call_on_close(run)
+        response.call_on_close(lambda: context.run(run))
         return response
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from tracker import audit
+from tracker import audit, metrics
 from tracker.extensions import db, limiter
 
 # How long a run of failures is remembered after its first failure.
@@ -48,6 +48,7 @@ def record_failure(email: str, address: str | None) -> list[tuple[str, int]]:
     """Count a failed sign-in; audit and return the waits it starts as (scope, seconds)."""
     cfg = current_app.config
     storage = limiter.storage
+    metrics.SIGN_IN_FAILURES.inc()
     started = []
     for scope in _scopes(email, address):
         failures = storage.incr(f"fail:{scope.key}", FAILURE_MEMORY)

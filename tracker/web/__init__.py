@@ -32,3 +32,7 @@ def register_web(app: Flask) -> None:
         if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
         return render_template("errors/error.html", error=exc), exc.code
+
+    from tracker.web.outages import register_outage_handling
+
+    register_outage_handling(app, _http_error)

@@ -11,6 +11,7 @@ from werkzeug.utils import cached_property
 
 from tracker.i18n import SESSION_KEY, current_language, file_size, label
 from tracker.services.markdown import render_markdown
+from tracker.services.submissions import new_submission_key
 from tracker.urls import is_api_path, split_url
 
 
@@ -124,6 +125,7 @@ def register_template_helpers(app: Flask) -> None:
 
     # Templates ask the same permission functions as the views.
     app.jinja_env.globals["policy"] = policy
+    app.jinja_env.globals["new_submission_key"] = new_submission_key
     app.jinja_env.filters["date"] = lambda d, fmt="medium": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = (
         lambda d, fmt="medium": format_datetime(d, fmt) if d else ""

@@ -6,7 +6,7 @@ from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
-from tracker import audit
+from tracker import audit, logs
 from tracker.web.api.auth import current_api_user
 
 CONTENT_SECURITY_POLICY = (
@@ -63,6 +63,7 @@ def register_hooks(app: Flask) -> None:
             user = current_api_user()  # never the session's user
         else:
             user = current_user if current_user.is_authenticated else None
+        logs.user_id.set(user.id if user else None)
         audit.set_actor(
             audit.Actor(
                 user_id=user.id if user else None,

@@ -22,6 +22,7 @@ from tracker.models import MeasureKind
 from tracker.services.evidence import ACCEPTED_EXTENSIONS
 from tracker.services.reports import MAX_DESCRIPTION, MAX_TITLE, ReportInput
 from tracker.web.ids import IdListField
+from tracker.web.transaction import submission_key_field
 
 
 def _visibility_choices() -> list[SelectChoice]:
@@ -45,6 +46,7 @@ class ReportForm(FlaskForm):
                        "Markdown: **bold**, *italics*, lists, links."),
         validators=[Length(max=MAX_DESCRIPTION)], render_kw={"rows": 10})
     version = HiddenField()
+    submission_key = submission_key_field()
 
     def __init__(self, *args, recommendation_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,3 +99,4 @@ class ReportActionForm(FlaskForm):
     """A button that changes the report (submit, delete, remove evidence): CSRF and version."""
 
     version = HiddenField()
+    submission_key = submission_key_field()

@@ -23,7 +23,7 @@ from tracker.web.focal.forms import (
     ReportForm,
 )
 from tracker.web.ids import arg_id
-from tracker.web.transaction import run
+from tracker.web.transaction import already_done, run_once
 
 
 def recommendation_options(report: ProgressReport | None = None) -> list[Recommendation]:
@@ -71,7 +71,11 @@ def new_report():
         form.recommendation_ids.data = [wanted] if wanted in {r.id for r in options} else []
         form.measure_kind.data = "other"
     elif form.validate_on_submit():
-        report, error = run(reports.create_report, current_user, form.to_input())
+        report, error, earlier = run_once(
+            form.submission_key.data, lambda made: url_for("focal.report", report_id=made.id),
+            reports.create_report, current_user, form.to_input())
+        if earlier:
+            return already_done(earlier)
         if error is None:
             flash(_("The draft is saved. Add evidence, then submit it when it is ready."),
                   "success")
@@ -109,8 +113,12 @@ def edit_report(report_id: int):
     form = _form(options)
     if not form.validate_on_submit():
         return _form_page(form, options, report, status=400)
-    _result, error = run(reports.update_report, current_user, report.id,
-                   parse_version(form.version.data), form.to_input())
+    _result, error, earlier = run_once(
+        form.submission_key.data, lambda _saved: url_for("focal.report", report_id=report_id),
+        reports.update_report, current_user, report.id, parse_version(form.version.data),
+        form.to_input())
+    if earlier:
+        return already_done(earlier)
     if error is None:
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("focal.report", report_id=report.id))
@@ -132,7 +140,11 @@ def _transition(report_id: int, service, done: str, target):
     form = ReportActionForm()
     if not form.validate_on_submit():
         return report_page(report, 400, _("The form expired. Reload the page and try again."))
-    _result, error = run(service, current_user, report.id, parse_version(form.version.data))
+    _result, error, earlier = run_once(form.submission_key.data, lambda _done: target,
+                                       service, current_user, report.id,
+                                       parse_version(form.version.data))
+    if earlier:
+        return already_done(earlier)
     if error is not None:
         return report_page(own_report_or_404(report_id), error.status, str(error.message))
     flash(done, "success")

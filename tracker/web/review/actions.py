@@ -29,7 +29,7 @@ from tracker.web.form_errors import show_error, status_of
 from tracker.web.ids import IdField, IdListField, arg_page
 from tracker.web.review import bp
 from tracker.web.review.curation import ButtonForm, enum_choices, version_field
-from tracker.web.transaction import run
+from tracker.web.transaction import already_done, run, run_once, submission_key_field
 
 
 class OfficeActionForm(FlaskForm):
@@ -51,6 +51,7 @@ class OfficeActionForm(FlaskForm):
                        "e.g. A/HRC/16/10 ¶82.5"))
     is_public = BooleanField(_l("Public: shown on the public site"))
     version = version_field()
+    submission_key = submission_key_field()
 
     def validate_end_date(self, field):
         if field.data and self.start_date.data and field.data < self.start_date.data:
@@ -136,7 +137,12 @@ def new_action():
     term_groups = _offer_choices(form)
     if not form.validate_on_submit():
         return _edit_page(form, None, term_groups, status_of(form))
-    action, error = run(office_actions.create_office_action, current_user, _input(form))
+    action, error, earlier = run_once(
+        form.submission_key.data,
+        lambda made: url_for("review.action_detail", action_id=made.id),
+        office_actions.create_office_action, current_user, _input(form))
+    if earlier:
+        return already_done(earlier)
     if error is None:
         flash(_("The office action has been recorded."), "success")
         return redirect(url_for("review.action_detail", action_id=action.id))

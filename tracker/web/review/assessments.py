@@ -26,7 +26,7 @@ from tracker.web.review.curation import (
     set_version,
     version_field,
 )
-from tracker.web.transaction import run
+from tracker.web.transaction import already_done, run_once, submission_key_field
 
 
 class AssessForm(FlaskForm):
@@ -37,6 +37,7 @@ class AssessForm(FlaskForm):
         description=_l("Why this status: what was done, what is missing, on what evidence."))
     report_ids = IdListField(_l("Progress reports it rests on"), validate_choice=False)
     version = version_field()
+    submission_key = submission_key_field()
 
 
 def offer_assessment_choices(form, reports) -> None:
@@ -55,8 +56,13 @@ def assess(rec_id: int):
     offer_assessment_choices(form, [])  # the reports are offered when the page is drawn
     if not form.validate_on_submit():
         return render_recommendation(rec_id, assess_form=form, status=400)
-    _saved, error = run(assessments.assess, current_user, rec_id, form.status.data,
-                   form.rationale.data, form.report_ids.data or [], form.version.data)
+    _saved, error, earlier = run_once(
+        form.submission_key.data,
+        lambda _saved: url_for("review.recommendation_detail", rec_id=rec_id) + "#status",
+        assessments.assess, current_user, rec_id, form.status.data, form.rationale.data,
+        form.report_ids.data or [], form.version.data)
+    if earlier:
+        return already_done(earlier)
     if error is None:
         flash(_("The status has been recorded."), "success")
         return redirect(url_for("review.recommendation_detail", rec_id=rec_id) + "#status")

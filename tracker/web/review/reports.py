@@ -19,7 +19,7 @@ from tracker.web.access import require
 from tracker.web.focal.common import parse_version, show_error
 from tracker.web.ids import arg_page
 from tracker.web.review import bp
-from tracker.web.transaction import run
+from tracker.web.transaction import already_done, run_once, submission_key_field
 
 APPROVE_PUBLIC, APPROVE_INTERNAL, RETURN = "approve_public", "approve_internal", "return"
 
@@ -32,6 +32,7 @@ class DecisionForm(FlaskForm):
         description=_l("Required when you return the report: say what should change."),
         validators=[Length(max=reports.MAX_COMMENT)], render_kw={"rows": 5})
     version = HiddenField()
+    submission_key = submission_key_field()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,14 +93,18 @@ def decide(report_id: int):
     if not form.validate_on_submit():
         return _page(report, form, 400)
     version = parse_version(form.version.data)
+    once = (form.submission_key.data, lambda _done: url_for("review.queue"))
     if form.decision.data == RETURN:
-        _result, error = run(reports.return_report, current_user, report.id, version,
-                       comment=form.comment.data)
+        _result, error, earlier = run_once(*once, reports.return_report, current_user,
+                                           report.id, version, comment=form.comment.data)
     else:
         visibility = (ReportVisibility.PUBLIC if form.decision.data == APPROVE_PUBLIC
                       else ReportVisibility.INTERNAL)
-        _result, error = run(reports.approve_report, current_user, report.id, version,
-                       visibility=visibility, comment=form.comment.data)
+        _result, error, earlier = run_once(*once, reports.approve_report, current_user,
+                                           report.id, version, visibility=visibility,
+                                           comment=form.comment.data)
+    if earlier:
+        return already_done(earlier)
     if error is not None:
         report = _report_or_404(report_id)
         if show_error(form, error):
