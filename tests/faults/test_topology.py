@@ -113,7 +113,7 @@ _NO_REDIRECT = urllib.request.build_opener(_Stay)
 
 
 def _web_instance(env: dict[str, str]):
-    """gunicorn on a free port, with the command of the Dockerfile; yield its address."""
+    """gunicorn on a free port with the command of the Dockerfile: the port, and its runner."""
     port = free_port()
     command = [str(BIN / "gunicorn"), "--config", "python:tracker.gunicorn_conf", "--bind",
                f"127.0.0.1:{port}", "--workers", "2", "--timeout", "600",
