@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres coverage lint lock lock-upgrade audit translations extract-messages worker beat bench bench-http clean
+.PHONY: install run test test-sqlite test-postgres coverage lint lock lock-upgrade audit translations extract-messages worker beat bench bench-http bench-load clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,9 @@ bench: install
 # The pages over HTTP under gunicorn, with concurrent clients; needs wrk (bench/README.md).
 bench-http: install
 	$(BIN)/python bench/http_load.py
+
+bench-load: install
+	$(BIN)/python bench/load.py --clients 16 --duration 60
 
 clean:
 	rm -rf $(VENV) instance/*.db .pytest_cache .coverage .coverage.*

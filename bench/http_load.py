@@ -36,6 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -238,6 +239,9 @@ class Gunicorn:
             "TRACKER_SECRET_KEY": secrets.token_hex(32),
             "TRACKER_DATABASE_URL": server_database_url(database),
             "TRACKER_RATELIMIT_STORAGE_URI": "memory://",
+            # One address makes every request here: the API's per-address limit would turn
+            # the measurement into one of 429 answers.
+            "TRACKER_API_RATE_LIMIT": "100000000/minute",
         })
         gunicorn = Path(sys.executable).parent / "gunicorn"
         # The command of the Dockerfile and docker-compose.yml, on this machine's cores.
@@ -346,6 +350,7 @@ class Load:
     warm_up_paths: list[str] | None = None
     p50_ms: float = 0.0
     p95_ms: float = 0.0
+    p99_ms: float = 0.0
     requests_per_s: float = 0.0
     requests: int = 0
     failed: int = 0
@@ -386,6 +391,7 @@ def run_wrk(base: str, load: Load, args, workdir: Path) -> None:
     figures = dict(item.split("=") for item in found[1].split())
     load.p50_ms = int(figures["p50"]) / 1000
     load.p95_ms = int(figures["p95"]) / 1000
+    load.p99_ms = int(figures["p99"]) / 1000
     load.requests = int(figures["requests"])
     load.requests_per_s = load.requests / (int(figures["duration_us"]) / 1e6)
     load.failed = int(figures["non2xx"]) + int(figures["socket_errors"])
@@ -510,15 +516,32 @@ def report(database, args, counts, prepared: Prepared, loads: list[Load], sizes,
             f"largest growth of a worker's resident memory meanwhile: {growth:,.1f} MB")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+@dataclass
+class Served:
+    """The data set built, served by gunicorn, and a focal point signed in to it."""
+
+    app: object
+    database: object
+    counts: dict
+    prepared: Prepared
+    server: Gunicorn
+    cookie: str
+    workdir: Path
+
+
+def missing_tools() -> str | None:
+    """Say what this machine lacks to drive the server (wrk, the data file), or None."""
     if shutil.which("wrk") is None:
-        log("wrk is not installed: apt-get install -y wrk (see bench/README.md)")
-        return 2
+        return "wrk is not installed: apt-get install -y wrk (see bench/README.md)"
     upr_file = run.data_dir() / dataset.UPR_INFO_FILE
     if not upr_file.is_file():
-        log(f"{upr_file} not found: set TRACKER_DATA_DIR to the recommendation data folder.")
-        return 2
+        return f"{upr_file} not found: set TRACKER_DATA_DIR to the recommendation data folder."
+    return None
+
+
+@contextmanager
+def served(args, with_export: bool):
+    """Build the data set, serve it with gunicorn and sign the focal point in; clean up."""
     database = run.Database(os.environ.get("TRACKER_BENCH_DATABASE_URL"), args.keep)
     app, server = None, None
     workdir = Path(tempfile.mkdtemp(prefix="tracker-http-"))
@@ -526,8 +549,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"database: {database.describe()}; building {args.size:,} recommendations")
         app = run.make_app(database)
         _info, fx, counts = run.build(app, database, run.parse_args(["--size", str(args.size)]),
-                                      upr_file)
-        prepared = prepare(app, fx, not args.no_export)
+                                      run.data_dir() / dataset.UPR_INFO_FILE)
+        prepared = prepare(app, fx, with_export)
         with app.app_context():
             from tracker.extensions import db
 
@@ -536,6 +559,21 @@ def main(argv: list[str] | None = None) -> int:
         log(f"gunicorn: {' '.join(server.command)}")
         server.wait_until_up()
         cookie = sign_in(server.base, prepared.focal_email, FOCAL_PASSWORD)
+        yield Served(app, database, counts, prepared, server, cookie, workdir)
+    finally:
+        if server is not None:
+            server.stop()
+        run.release(app, database)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if problem := missing_tools():
+        log(problem)
+        return 2
+    with served(args, not args.no_export) as up:
+        prepared, server, cookie, workdir = up.prepared, up.server, up.cookie, up.workdir
         loads = [
             Load("/healthz (yardstick)", ["/healthz"]),
             Load("home", ["/"]),
@@ -576,12 +614,7 @@ def main(argv: list[str] | None = None) -> int:
                 exported = export_memory(server, prepared.export_path)
             except (OSError, http.client.HTTPException) as error:
                 exported = f"the download broke off: {error!r}"
-        report(database, args, counts, prepared, loads, sizes, statics, exported)
-    finally:
-        if server is not None:
-            server.stop()
-        run.release(app, database)
-        shutil.rmtree(workdir, ignore_errors=True)
+        report(up.database, args, up.counts, prepared, loads, sizes, statics, exported)
     return 0
 
 

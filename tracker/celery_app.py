@@ -6,8 +6,6 @@ from celery import Celery, Task
 from celery.schedules import crontab
 from flask import Flask
 
-HEARTBEAT_SECONDS = 30.0
-
 
 def _redis_transport_options(visibility_timeout: int) -> dict:
     # Each worker looks for tasks whose worker died (unacknowledged past the timeout) every
@@ -15,6 +13,16 @@ def _redis_transport_options(visibility_timeout: int) -> dict:
     return {"visibility_timeout": visibility_timeout,
             "unacked_restore_interval": min(10, max(1, visibility_timeout // 2)),
             "unacked_restore_throttle": 1}
+
+
+def _beat_options(broker: str | None, lock_seconds: int) -> dict:
+    # On Redis, beat sends the schedule only while it holds a lock there: however many
+    # beats are started, one sends (tracker.beat_lock).
+    if not broker or not broker.startswith(("redis://", "rediss://")):
+        return {}
+    return {"beat_scheduler": "tracker.beat_lock:LockedScheduler",
+            "beat_lock_seconds": lock_seconds,
+            "beat_max_loop_interval": max(1, lock_seconds // 3)}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -28,6 +36,7 @@ def celery_init_app(app: Flask) -> Celery:
     broker = app.config.get("CELERY_BROKER_URL")
     celery = Celery(app.name, task_cls=FlaskTask)
     hour, minute = (int(x) for x in app.config["REMINDER_TIME"].split(":"))
+    heartbeat = float(app.config["WORKER_HEARTBEAT_SECONDS"])
     celery.conf.update(
         broker_url=broker or "memory://",
         result_backend=app.config.get("CELERY_RESULT_BACKEND") or None,
@@ -44,11 +53,11 @@ def celery_init_app(app: Flask) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,
         timezone=app.config["BABEL_DEFAULT_TIMEZONE"],
+        **_beat_options(broker, app.config["BEAT_LOCK_SECONDS"]),
         beat_schedule={
             # Taken by any worker: /readyz tells how long ago one last took work.
             "worker-heartbeat": {"task": "tracker.tasks.record_worker_heartbeat",
-                                 "schedule": HEARTBEAT_SECONDS,
-                                 "options": {"expires": HEARTBEAT_SECONDS}},
+                                 "schedule": heartbeat, "options": {"expires": heartbeat}},
             "sweep-queued-jobs": {"task": "tracker.tasks.sweep_queued_jobs", "schedule": 300.0},
             "forget-old-submissions": {"task": "tracker.tasks.forget_old_submissions",
                                        "schedule": 3600.0},

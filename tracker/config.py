@@ -58,6 +58,9 @@ class Config:
     # worker was killed) to another worker. Longer than any build or import: a task still
     # running when it is handed on is found busy by the second worker, which leaves it.
     BROKER_VISIBILITY_TIMEOUT = 3600
+    # Seconds a beat's lock in Redis outlives its last renewal: how long a second beat
+    # waits to take over from one that died (tracker.beat_lock).
+    BEAT_LOCK_SECONDS = 60
     RATELIMIT_STORAGE_URI = "memory://"
     # Failed sign-ins allowed per (account, address) and per address before a wait,
     # which then doubles with each further failure, up to the longest (seconds).
@@ -97,6 +100,7 @@ class Config:
     LOG_FORMAT = "text"
     SLOW_QUERY_MS = 500
     WORKER_HEARTBEAT_MAX_AGE = 120
+    WORKER_HEARTBEAT_SECONDS = 30  # how often beat sends the heartbeat task
     METRICS_TOKEN: str | None = None
 
     DEMO_DATA_DIR: str | None = None  # None: the set shipped in tracker/demo_data
@@ -111,6 +115,7 @@ _OVERRIDABLE = {
     "BROKER_URL": str,
     "RESULT_BACKEND": str,
     "BROKER_VISIBILITY_TIMEOUT": int,
+    "BEAT_LOCK_SECONDS": int,
     "RATELIMIT_STORAGE_URI": str,
     "MAIL_SERVER": str,
     "MAIL_PORT": int,
@@ -138,6 +143,7 @@ _OVERRIDABLE = {
     "LOG_FORMAT": lambda value: value.strip().lower(),
     "SLOW_QUERY_MS": int,
     "WORKER_HEARTBEAT_MAX_AGE": int,
+    "WORKER_HEARTBEAT_SECONDS": int,
     "METRICS_TOKEN": str,
 }
 LOG_FORMATS = ("json", "text")
