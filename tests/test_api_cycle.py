@@ -149,6 +149,8 @@ def test_a_report_goes_from_draft_to_the_public_through_the_api(client, people):
     assert "120 judges trained" in progress["description"]
     assert sorted(e["label"] for e in progress["evidence"]) == [
         "Published protocol", "Signed minutes"]
+    minutes = next(e for e in progress["evidence"] if e["label"] == "Signed minutes")
+    assert public.client.get(urlsplit(minutes["url"]).path).data == PDF
     assert [a["title"] for a in shown["office_actions"]] == ["Workshop with the judiciary"]
     second = public("GET", f"/recommendations/{rec_ids[1]}", 200)
     assert second["status"]["code"] != "partially_implemented"

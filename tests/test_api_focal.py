@@ -137,6 +137,12 @@ def test_a_focal_token_takes_a_draft_to_submission(app, client, session, world):
                   content_type="multipart/form-data").json
     assert (upload["kind"], upload["filename"], upload["size"], upload["is_public"]) == (
         "file", "acta.pdf", len(PDF), False)
+    # The file comes back through the API with the same token, and to no one else.
+    fetched = client.get(urlsplit(upload["url"]).path, headers=_auth(world.secret))
+    assert (fetched.status_code, fetched.data, fetched.mimetype) == (200, PDF, "application/pdf")
+    assert "acta.pdf" in fetched.headers["Content-Disposition"]
+    assert "no-store" in fetched.headers["Cache-Control"]
+    assert client.get(urlsplit(upload["url"]).path).status_code == 404
 
     submitted = call(client, "post", f"/api/v1/reports/{report['id']}/submit", world.secret,
                      200, json={"version": 2}).json

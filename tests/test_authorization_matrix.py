@@ -92,6 +92,8 @@ MATRIX: dict[str, dict[str, object]] = {
     "GET api_activity.get_dashboard": PUBLIC,
     "GET api_bulk.describe": PUBLIC,
     "GET api_bulk.download": PUBLIC,
+    # A private file: the session opens nothing here, so each role is the public.
+    "GET api_evidence.download": row(HIDDEN, HIDDEN, HIDDEN, HIDDEN, HIDDEN),
     "GET files.export": OWN_EXPORT,
     "GET files.import_file": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),
     "GET files.import_report": row(HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW),

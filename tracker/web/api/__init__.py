@@ -50,6 +50,7 @@ def register_api(app: Flask) -> None:
         activity,
         bulk,
         docs,
+        evidence,
         progress,
         recommendations,
         reference,
@@ -77,8 +78,8 @@ def register_api(app: Flask) -> None:
                        "description": "A personal API token, created on the account page."})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
-    modules = (recommendations, reference, activity, bulk, workspace, progress, review,
-               review_actions, review_jobs)
+    modules = (recommendations, reference, activity, bulk, evidence, workspace, progress,
+               review, review_actions, review_jobs)
     for module in modules:
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

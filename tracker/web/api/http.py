@@ -61,7 +61,8 @@ def _finish(response):
     if response.status_code == 200 and not response.is_streamed:
         response.add_etag()
         response.make_conditional(request)
-    if response.status_code in (200, 304):
+    kept_nowhere = "no-store" in response.headers.get("Cache-Control", "")
+    if response.status_code in (200, 304) and not kept_nowhere:
         anonymous = current_api_user() is None
         response.headers["Cache-Control"] = ("public, max-age=60" if anonymous
                                              else "private, no-store")

@@ -164,7 +164,7 @@ def evidence_out(item) -> dict:
     stored = item.stored_file
     return {
         "id": item.id, "kind": item.kind.value, "label": item.label, "is_public": item.is_public,
-        "url": (api_url("files.evidence", evidence_id=item.id) if stored is not None
+        "url": (api_url("api_evidence.download", evidence_id=item.id) if stored is not None
                 else web_url(item.url)),
         "filename": stored.filename if stored is not None else None,
         "content_type": stored.content_type if stored is not None else None,

@@ -155,7 +155,7 @@ def list_recommendations(limit: int, facets: bool, cursor: str | None = None, **
 def _evidence(item) -> dict:
     if item.stored_file is not None:
         return {"label": item.label or item.stored_file.filename,
-                "url": api_url("files.evidence", evidence_id=item.id),
+                "url": api_url("api_evidence.download", evidence_id=item.id),
                 "filename": item.stored_file.filename}
     return {"label": item.label or item.url or "", "url": web_url(item.url), "filename": None}
 
