@@ -184,3 +184,29 @@ def test_doctor_names_an_unreachable_mail_server(runner, monkeypatch, app):
 
     assert result.exit_code == 1
     assert "✗ mail: cannot connect to the SMTP server" in result.output
+
+
+def test_a_database_host_that_never_answers_fails_readiness_in_seconds(app):
+    # A port whose connections the kernel completes but nobody ever answers: without a
+    # bound, libpq would wait for the server's greeting forever and /readyz never answer.
+    import socket
+    import threading
+
+    silent = socket.create_server(("127.0.0.1", 0), backlog=8)
+    port = silent.getsockname()[1]
+    answered: list = []
+    try:
+        with another_app(app, {"SQLALCHEMY_DATABASE_URI":
+                               f"postgresql+psycopg://tracker@127.0.0.1:{port}/tracker",
+                               "DATABASE_CONNECT_TIMEOUT": 1}) as built:
+            probe = threading.Thread(
+                target=lambda: answered.append(built.test_client().get("/readyz")),
+                daemon=True)
+            probe.start()
+            probe.join(timeout=60)
+    finally:
+        silent.close()
+
+    assert answered, "/readyz was still waiting for the database after a minute"
+    body = answered[0].get_json()
+    assert answered[0].status_code == 503 and _statuses(body)["database"] == "fail"

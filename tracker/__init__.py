@@ -14,7 +14,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from dotenv import load_dotenv
 
     from tracker.config import check_config, load_config
-    from tracker.database import configure_engine
+    from tracker.database import configure_engine, engine_options
     from tracker.extensions import (
         babel,
         bootstrap,
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     check_config(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
 
     db.init_app(app)
     migrations_dir = os.path.join(os.path.dirname(__file__), os.pardir, "migrations")

@@ -19,6 +19,7 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled in by load_config
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    DATABASE_CONNECT_TIMEOUT = 5  # seconds a new PostgreSQL connection may take to open
     SQLALCHEMY_RECORD_QUERIES = False
 
     BABEL_DEFAULT_LOCALE = "es"
@@ -111,6 +112,7 @@ class Config:
 _OVERRIDABLE = {
     "SECRET_KEY": str,
     "DATABASE_URL": str,
+    "DATABASE_CONNECT_TIMEOUT": int,
     "ENV_NAME": str,
     "BROKER_URL": str,
     "RESULT_BACKEND": str,

@@ -7,11 +7,28 @@ from collections.abc import Iterable
 
 from flask import current_app
 from sqlalchemy import Table, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+
+
+def engine_options(config) -> dict:
+    """The engine's options, with a bound on how long opening a PostgreSQL connection waits.
+
+    Without one, a request, a task or ``/readyz`` that needs a new connection while the
+    database's host does not answer (a failed-over address, a dropped route) waits as long
+    as the operating system's TCP retries last, minutes, instead of failing in seconds. A
+    ``connect_timeout`` written in the URL itself wins.
+    """
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    seconds = config.get("DATABASE_CONNECT_TIMEOUT")
+    if url.get_backend_name() == "postgresql" and seconds and "connect_timeout" not in url.query:
+        options["connect_args"] = {"connect_timeout": int(seconds),
+                                   **options.get("connect_args", {})}
+    return options
 
 
 def configure_engine(engine: Engine) -> None:
