@@ -9,18 +9,21 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from tracker.ids import MAX_ID
 from tracker.urls import API_PREFIX
+from tracker.web.api.http import status_phrase
 from tracker.web.api.problems import PROBLEM_TYPE
 from tracker.web.api.schemas import Problem
 from tracker.web.ids import IdConverter
 
 
 class TrackerApi(Api):
-    """flask-smorest's Api, with errors answered (and documented) as problem documents."""
+    """flask-smorest's Api, with errors answered (and documented) as problem documents, and
+    every text of its document in the reader's language."""
 
     ERROR_SCHEMA = Problem
 
@@ -29,15 +32,20 @@ class TrackerApi(Api):
         # documents under the API (see tracker.web.register_web).
         pass
 
+    def _register_pagination_header(self):
+        # The API pages through its own `next` links: flask-smorest's pagination header (and
+        # the schema it documents) is never sent.
+        pass
+
     def _register_responses(self):
-        # flask-smorest's, with the problem document's media type.
+        # flask-smorest's, with the problem document's media type and translated phrases.
         for status in HTTPStatus:
-            response = {"description": status.phrase}
+            response = {"description": status_phrase(status)}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
-        response = {"description": "Error", "schema": self.ERROR_SCHEMA}
+        response = {"description": _l("Any other error"), "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_TYPE)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
@@ -62,20 +70,20 @@ def register_api(app: Flask) -> None:
     from tracker.web.api.auth import register_token_use
     from tracker.web.api.http import register_http
 
-    app.config.setdefault("API_TITLE", "Seguimiento API")
+    app.config.setdefault("API_TITLE", _l("Seguimiento API"))
     app.config.setdefault("API_VERSION", "1")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Published human-rights recommendations, their follow-up and "
-                                "the public figures. Documentation: /api/v1/docs."},
+        "info": {"description": _l("Published human-rights recommendations, their follow-up "
+                                   "and the public figures. Documentation: `/api/v1/docs`.")},
         "servers": [{"url": "/"}],
     })
     api = TrackerApi(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer",
-                       "description": "A personal API token, created on the account page."})
+                       "description": _l("A personal API token, created on the account page.")})
     api.register_converter(
         IdConverter, lambda _converter: {"type": "integer", "minimum": 1, "maximum": MAX_ID})
     modules = (recommendations, reference, activity, bulk, evidence, workspace, progress,

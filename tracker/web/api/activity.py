@@ -19,13 +19,14 @@ from tracker.web.api import schemas
 from tracker.web.api.common import api_url, blueprint, coded, reader
 from tracker.web.api.recommendations import office_action
 
-bp = blueprint("api_activity", "", "The office's public actions and the dashboard's figures.")
+bp = blueprint("api_activity", "",
+               _l("The office's public actions and the dashboard's figures."))
 
 
 class ActionQuery(schemas.LangQuery):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PER_PAGE))
     after = schemas.id_field(metadata={
-        "description": "Resume after this action id (the `next` link carries it)."})
+        "description": _l("Resume after this action id (the `next` link carries it).")})
 
 
 ActionList = Schema.from_dict({
@@ -72,7 +73,7 @@ def list_office_actions(limit: int, after: int | None = None, **_args):
 
 
 class StatusGroup(Schema):
-    label = fields.String(required=True, metadata={"description": "Short name."})
+    label = fields.String(required=True, metadata={"description": _l("Short name.")})
     name = fields.String(required=True)
     total = fields.Integer(required=True)
     by_status = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
@@ -95,7 +96,7 @@ class DashboardOut(Schema):
     without_lead = fields.Nested(StatusGroup, required=True)
     by_theme = fields.List(fields.Nested(StatusGroup), required=True)
     changes = fields.List(fields.Nested(StatusGroup), required=True, metadata={
-        "description": "Status changes over the period, by month or quarter."})
+        "description": _l("Status changes over the period, by month or quarter.")})
     period_start = fields.Date(required=True)
     period_end = fields.Date(required=True)
     overdue = fields.List(fields.Nested(OverdueGroup), required=True)

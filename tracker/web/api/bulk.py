@@ -15,8 +15,8 @@ from tracker.web.api.common import api_url, blueprint
 from tracker.web.api.problems import ApiProblem
 from tracker.web.files import stream_stored
 
-bp = blueprint("api_bulk", "/bulk",
-               "The whole public data set as one download, rebuilt when the data changes.")
+bp = blueprint("api_bulk", "/bulk", _l(
+    "The whole public data set as one download, rebuilt when the data changes."))
 
 FILE_DESCRIPTION = _l(
     "Every published recommendation, one JSON record a line in id order, each line exactly "
@@ -28,10 +28,11 @@ FILE_DESCRIPTION = _l(
 class BulkFileOut(Schema):
     language = fields.String(required=True)
     url = fields.String(required=True)
-    rows = fields.Integer(required=True, metadata={"description": "Lines: recommendations."})
-    bytes = fields.Integer(required=True, metadata={"description": "Size of the .gz file."})
+    rows = fields.Integer(required=True,
+                          metadata={"description": _l("Lines, one per recommendation.")})
+    bytes = fields.Integer(required=True, metadata={"description": _l("Size of the .gz file.")})
     sha256 = fields.String(required=True, metadata={
-        "description": "SHA-256 of the .gz file, in hexadecimal (also its ETag)."})
+        "description": _l("SHA-256 of the .gz file, in hexadecimal (also its ETag).")})
 
 
 class DataVersionsOut(Schema):
@@ -42,10 +43,10 @@ class DataVersionsOut(Schema):
 class BulkOut(Schema):
     generated_at = fields.DateTime(required=True)
     data_versions = fields.Nested(DataVersionsOut, required=True, metadata={
-        "description": "The data counters the files were built at: they move on with every "
-                       "change of the public data."})
+        "description": _l("The data counters the files were built at: they move on with every "
+                          "change of the public data.")})
     record_schema = fields.String(required=True, metadata={
-        "description": "The schema every line follows, in the OpenAPI document."})
+        "description": _l("The schema every line follows, in the OpenAPI document.")})
     licence = fields.String(required=True)
     files = fields.List(fields.Nested(BulkFileOut), required=True)
 
@@ -72,10 +73,10 @@ def describe(**_args):
 
 GZIP_FILE = {"type": "string", "contentMediaType": bulk_data.CONTENT_TYPE}
 HEADERS = {
-    "ETag": {"description": "The file's SHA-256, quoted.", "schema": {"type": "string"}},
-    "Repr-Digest": {"description": "The file's SHA-256 (RFC 9530).",
+    "ETag": {"description": _l("The file's SHA-256, quoted."), "schema": {"type": "string"}},
+    "Repr-Digest": {"description": _l("The file's SHA-256 (RFC 9530)."),
                     "schema": {"type": "string"}},
-    "Digest": {"description": "The file's SHA-256 (RFC 3230, for older clients).",
+    "Digest": {"description": _l("The file's SHA-256 (RFC 3230, for older clients)."),
                "schema": {"type": "string"}},
 }
 
@@ -86,7 +87,8 @@ HEADERS = {
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 @bp.doc(summary=_l("Download every published recommendation"), description=FILE_DESCRIPTION,
-        responses={"200": {"description": "recommendations.jsonl.gz", "headers": HEADERS,
+        responses={"200": {"description": _l("The file `recommendations.jsonl.gz`."),
+                           "headers": HEADERS,
                            "content": {bulk_data.CONTENT_TYPE: {"schema": GZIP_FILE}}}})
 def download(**_args):
     found = bulk_data.latest_file(current_language())

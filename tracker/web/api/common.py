@@ -9,6 +9,7 @@ from webargs.flaskparser import FlaskParser
 from tracker.i18n import current_language, label
 from tracker.urls import API_PREFIX
 from tracker.web.api.auth import current_api_user, require_scope
+from tracker.web.api.http import status_phrase
 from tracker.web.api.schemas import LangQuery
 
 
@@ -20,6 +21,13 @@ class StrictParser(FlaskParser):
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
+
+    def response(self, status_code, schema=None, *, description=None, **kwargs):
+        """flask-smorest's, documenting the answer with the status's phrase in the reader's
+        language unless it has a description of its own."""
+        return super().response(status_code, schema,
+                                description=description or status_phrase(status_code),
+                                **kwargs)
 
     def read(self, path: str, schema, *, summary, description="", query=LangQuery,
              not_found: bool = False, scope=None):
@@ -58,7 +66,8 @@ class ApiBlueprint(Blueprint):
         return decorate
 
 
-def blueprint(name: str, url: str, description: str) -> ApiBlueprint:
+def blueprint(name: str, url: str, description) -> ApiBlueprint:
+    """A resource module's blueprint; ``description`` (a lazy text) names it in the document."""
     return ApiBlueprint(name, __name__, url_prefix=API_PREFIX + url, description=description)
 
 

@@ -17,9 +17,10 @@ EXAMPLE_VALUE = re.compile(r"\{(\w+)\}")
 
 
 def openapi_document() -> dict:
-    """The OpenAPI document, as /api/v1/openapi.json serves it."""
+    """The OpenAPI document, as /api/v1/openapi.json serves it: its lazy texts written out in
+    the request's language, as plain strings the page escapes like any other."""
     api = current_app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
-    return api.spec.to_dict()
+    return current_app.json.loads(current_app.json.dumps(api.spec.to_dict(), sort_keys=False))
 
 
 def _resolve(document: dict, node):

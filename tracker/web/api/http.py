@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from http import HTTPStatus
 
 from flask import Blueprint, Flask, current_app, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_pgettext
 
 from tracker.extensions import limiter
 from tracker.i18n import current_language
@@ -16,6 +18,32 @@ READ_METHODS = ("GET", "HEAD")
 EXPOSED = ("ETag, Link, Content-Language, Retry-After, "
            "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Repr-Digest, Digest")
 ASKABLE = "Accept, Accept-Language, Authorization, If-None-Match"
+# What the documentation says of each status the API answers with (HTTP's phrases).
+STATUS_PHRASES = {
+    200: lazy_pgettext("HTTP status", "OK"),
+    201: lazy_pgettext("HTTP status", "Created"),
+    202: lazy_pgettext("HTTP status", "Accepted"),
+    204: lazy_pgettext("HTTP status", "No content"),
+    304: lazy_pgettext("HTTP status", "Not modified"),
+    400: lazy_pgettext("HTTP status", "Bad request"),
+    401: lazy_pgettext("HTTP status", "Unauthorized"),
+    403: lazy_pgettext("HTTP status", "Forbidden"),
+    404: lazy_pgettext("HTTP status", "Not found"),
+    405: lazy_pgettext("HTTP status", "Method not allowed"),
+    406: lazy_pgettext("HTTP status", "Not acceptable"),
+    409: lazy_pgettext("HTTP status", "Conflict"),
+    413: lazy_pgettext("HTTP status", "Request too large"),
+    415: lazy_pgettext("HTTP status", "Unsupported media type"),
+    422: lazy_pgettext("HTTP status", "Unprocessable content"),
+    429: lazy_pgettext("HTTP status", "Too many requests"),
+    500: lazy_pgettext("HTTP status", "Server error"),
+}
+
+
+def status_phrase(status: int):
+    """A status's phrase for the document, a lazy text in the reader's language (HTTP's own
+    English phrase for a status the API never answers with)."""
+    return STATUS_PHRASES.get(int(status)) or HTTPStatus(int(status)).phrase
 
 
 def _api_limit() -> str:

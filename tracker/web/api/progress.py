@@ -7,7 +7,9 @@ commits once on success and saves nothing when refused.
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from tracker import policy
@@ -37,11 +39,17 @@ from tracker.web.api.progress_schemas import (
 from tracker.web.api.workspace import next_page, workspace_user
 from tracker.web.api.writes import perform, version_field
 
-bp = blueprint("api_reports", "/reports",
-               "The progress reports of the token holder's institution, and their evidence.")
+bp = blueprint("api_reports", "/reports", _l(
+    "The progress reports of the token holder's institution, and their evidence."))
 
 READ, WRITE = ApiScope.READ, ApiScope.REPORTS
-ONLY_FOCAL = "Only for a focal point's token: the reports of the holder's institution."
+ONLY_FOCAL = _l("Only for a focal point's token: the reports of the holder's institution.")
+
+
+def focal_only(text) -> LazyString:
+    """An operation's description, opening with the sentence every one of them shares; both
+    lazy texts, joined when the document is written, so in the reader's language."""
+    return LazyString(lambda: f"{ONLY_FOCAL} {text}")
 
 
 class VersionQuery(schemas.LangQuery):
@@ -82,14 +90,14 @@ def _documented_errors(*statuses: int):
 def _conflict_documented(view):
     return bp.alt_response(
         409, schema=InstitutionReportConflict, content_type=PROBLEM_TYPE,
-        description="The version sent is not the current one, or the report's state no longer "
-                    "allows the change: the body holds the report as it stands and its "
-                    "version.")(view)
+        description=_l("The version sent is not the current one, or the report's state no "
+                       "longer allows the change: the body holds the report as it stands and "
+                       "its version."))(view)
 
 
 @bp.read("", InstitutionReportList, query=ReportListQuery, scope=READ,
-         summary="List my institution's progress reports",
-         description=f"{ONLY_FOCAL} In one state at a time, the most recently changed first.")
+         summary=_l("List my institution's progress reports"),
+         description=focal_only(_l("In one state at a time, the most recently changed first.")))
 def list_reports(state: str, page: int, limit: int, **_args):
     found = queries.institution_reports(workspace_user(), ReportState(state), page, limit)
     next_url = next_page("api_reports.list_reports", found)
@@ -99,9 +107,9 @@ def list_reports(state: str, page: int, limit: int, **_args):
 
 
 @bp.read("/<id:report_id>", InstitutionReport, scope=READ, not_found=True,
-         summary="Read one of my institution's progress reports",
-         description=f"{ONLY_FOCAL} With its version, state, recommendations, evidence and "
-                     "history of transitions.")
+         summary=_l("Read one of my institution's progress reports"),
+         description=focal_only(_l("With its version, state, recommendations, evidence and "
+                                   "history of transitions.")))
 def get_report(report_id: int, **_args):
     return report_out(own_report(report_id))
 
@@ -110,11 +118,11 @@ def get_report(report_id: int, **_args):
 @bp.guarded(WRITE)
 @bp.arguments(ReportCreate)
 @bp.response(201, InstitutionReport, headers={"Location": {
-    "description": "The new report's address.", "schema": {"type": "string"}}})
+    "description": _l("The new report's address."), "schema": {"type": "string"}}})
 @_documented_errors(400, 413, 422, 429)
-@bp.doc(summary="Write a draft progress report",
-        description=f"{ONLY_FOCAL} The draft covers recommendations assigned to the "
-                    "institution; add evidence, then submit it.")
+@bp.doc(summary=_l("Write a draft progress report"),
+        description=focal_only(_l("The draft covers recommendations assigned to the "
+                                  "institution; add evidence, then submit it.")))
 def create_report(data: dict):
     report = perform(reports.create_report, workspace_user(), reports.ReportInput(**data))
     url = api_url("api_reports.get_report", report_id=report.id)
@@ -127,9 +135,9 @@ def create_report(data: dict):
 @bp.response(200, InstitutionReport)
 @_conflict_documented
 @_documented_errors(400, 404, 413, 422, 429)
-@bp.doc(summary="Change a draft or returned report",
-        description=f"{ONLY_FOCAL} Send the version last read and the fields to change; the "
-                    "others stay as they are.")
+@bp.doc(summary=_l("Change a draft or returned report"),
+        description=focal_only(_l("Send the version last read and the fields to change; the "
+                                  "others stay as they are.")))
 def update_report(data: dict, report_id: int):
     report = own_report(report_id)
     version = data.pop("version")
@@ -151,8 +159,8 @@ def update_report(data: dict, report_id: int):
 @bp.response(204)
 @_conflict_documented
 @_documented_errors(400, 404, 429)
-@bp.doc(summary="Delete a draft",
-        description=f"{ONLY_FOCAL} Only a draft never submitted, with the version last read.")
+@bp.doc(summary=_l("Delete a draft"),
+        description=focal_only(_l("Only a draft never submitted, with the version last read.")))
 def delete_report(args: dict, report_id: int):
     report = own_report(report_id)
     perform(reports.delete_report, workspace_user(), report.id, args["version"],
@@ -166,9 +174,9 @@ def delete_report(args: dict, report_id: int):
 @bp.response(200, InstitutionReport)
 @_conflict_documented
 @_documented_errors(400, 404, 413, 422, 429)
-@bp.doc(summary="Submit a report for review",
-        description=f"{ONLY_FOCAL} Sends a draft or returned report to the office, with the "
-                    "version last read.")
+@bp.doc(summary=_l("Submit a report for review"),
+        description=focal_only(_l("Sends a draft or returned report to the office, with the "
+                                  "version last read.")))
 def submit_report(data: dict, report_id: int):
     report = own_report(report_id)
     perform(reports.submit_report, workspace_user(), report.id, data["version"],
@@ -201,10 +209,11 @@ def _evidence_body() -> tuple[str, dict]:
 @bp.response(201, ReportEvidence)
 @_conflict_documented
 @_documented_errors(400, 404, 413, 415, 422, 429)
-@bp.doc(summary="Attach evidence to a draft or returned report",
-        description=f"{ONLY_FOCAL} A file (multipart/form-data: `file`, `label`, `is_public`) "
-                    "or a link (JSON: `url`, `label`, `is_public`). A file's type is read from "
-                    "its bytes; the size limit is the site's.",
+@bp.doc(summary=_l("Attach evidence to a draft or returned report"),
+        description=focal_only(_l(
+            "A file (multipart/form-data: `file`, `label`, `is_public`) or a link (JSON: "
+            "`url`, `label`, `is_public`). A file's type is read from its bytes; the size "
+            "limit is the site's.")),
         requestBody={"required": True, "content": {"multipart/form-data": {"schema": FileIn},
                                                    "application/json": {"schema": LinkIn}}})
 def add_evidence(report_id: int):
@@ -229,8 +238,8 @@ def add_evidence(report_id: int):
 @bp.response(204)
 @_conflict_documented
 @_documented_errors(404, 429)
-@bp.doc(summary="Remove evidence from a draft or returned report",
-        description=f"{ONLY_FOCAL} The file's stored bytes go with it.")
+@bp.doc(summary=_l("Remove evidence from a draft or returned report"),
+        description=focal_only(_l("The file's stored bytes go with it.")))
 def remove_evidence(report_id: int, evidence_id: int):
     report = own_report(report_id)
     perform(evidence_service.remove_evidence, workspace_user(), report.id, evidence_id,

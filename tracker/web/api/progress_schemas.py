@@ -7,6 +7,7 @@ the institution, a period that does not end before it starts…) stay the servic
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
@@ -34,13 +35,13 @@ class ReportFields(schemas.StrictSchema):
 
     title = fields.String(validate=validate.Length(max=MAX_TITLE))
     description = fields.String(validate=validate.Length(max=MAX_DESCRIPTION),
-                                metadata={"description": "Markdown."})
+                                metadata={"description": schemas.MARKDOWN})
     period_start = fields.Date(allow_none=True)
     period_end = fields.Date(allow_none=True)
     measure_kind = _enum(MeasureKind)
     recommendation_ids = fields.List(
         schemas.id_field(), validate=validate.Length(max=MAX_RECOMMENDATIONS),
-        metadata={"description": "Recommendations assigned to the institution."})
+        metadata={"description": _l("Recommendations assigned to the institution.")})
 
 
 class ReportCreate(ReportFields):
@@ -48,7 +49,7 @@ class ReportCreate(ReportFields):
     measure_kind = _enum(MeasureKind, load_default=MeasureKind.OTHER.value)
     recommendation_ids = fields.List(
         schemas.id_field(), required=True, validate=validate.Length(max=MAX_RECOMMENDATIONS),
-        metadata={"description": "Recommendations assigned to the institution."})
+        metadata={"description": _l("Recommendations assigned to the institution.")})
 
 
 class ReportChange(ReportFields):
@@ -61,17 +62,18 @@ class VersionIn(schemas.StrictSchema):
 
 class ReportListQuery(schemas.LangQuery):
     state = _enum(ReportState, load_default=ReportState.DRAFT.value,
-                  metadata={"description": "The reports in this state (default: drafts)."})
+                  metadata={"description": _l(
+                      "The reports in this state (default: `draft`).")})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     limit = fields.Integer(load_default=25, validate=validate.Range(1, 100))
 
 
 class LinkIn(schemas.StrictSchema):
     url = fields.String(required=True, validate=validate.Length(max=MAX_URL),
-                        metadata={"description": "An http or https address."})
+                        metadata={"description": _l("An http or https address.")})
     label = fields.String(load_default="", validate=validate.Length(max=MAX_LABEL))
-    is_public = fields.Boolean(load_default=False, metadata={
-        "description": "Shown on the public site once the report is approved as public."})
+    is_public = fields.Boolean(load_default=False, metadata={"description": _l(
+        "Shown on the public site once the report is approved as public.")})
 
 
 class FileField(Upload):
@@ -85,8 +87,8 @@ class FileField(Upload):
 
 class FileIn(schemas.StrictSchema):
     file = FileField(required=True, metadata={
-        "description": "PDF, Word, Excel, OpenDocument, JPEG or PNG; its type is read from "
-                       "its bytes."})
+        "description": _l("PDF, Word, Excel, OpenDocument, JPEG or PNG; its type is read from "
+                          "its bytes.")})
     label = fields.String(load_default="", validate=validate.Length(max=MAX_LABEL))
     is_public = fields.Boolean(load_default=False)
 
@@ -96,7 +98,7 @@ class ReportEvidence(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["file", "link"]))
     label = fields.String(required=True)
     url = fields.String(allow_none=True, required=True, metadata={
-        "description": "The link, or the file's address on the site."})
+        "description": _l("The link, or the file's address on the site.")})
     filename = fields.String(allow_none=True, required=True)
     content_type = fields.String(allow_none=True, required=True)
     size = fields.Integer(allow_none=True, required=True)
@@ -109,14 +111,14 @@ class ReportStep(Schema):
     to_state = fields.Nested(schemas.Coded, required=True)
     at = fields.DateTime(required=True)
     by = fields.String(allow_none=True, required=True, metadata={
-        "description": "Who made the step (null: an account since deleted)."})
+        "description": _l("Who made the step (`null`: an account since deleted).")})
     comment = fields.String(allow_none=True, required=True)
 
 
 class InstitutionReportSummary(Schema):
     id = fields.Integer(required=True)
     version = fields.Integer(required=True, metadata={
-        "description": "Send it back with a change: a change made since is refused."})
+        "description": _l("Send it back with a change: a change made since is refused.")})
     title = fields.String(required=True)
     state = fields.Nested(schemas.Coded, required=True)
     measure_kind = fields.Nested(schemas.Coded, required=True)
@@ -128,7 +130,7 @@ class InstitutionReportSummary(Schema):
 
 
 class InstitutionReport(InstitutionReportSummary):
-    description = fields.String(required=True, metadata={"description": "Markdown."})
+    description = fields.String(required=True, metadata={"description": schemas.MARKDOWN})
     institution = fields.Nested(schemas.Named, required=True)
     visibility = fields.Nested(schemas.Coded, allow_none=True, required=True)
     submitted_at = fields.DateTime(allow_none=True, required=True)

@@ -28,13 +28,14 @@ from tracker.web.api.problems import ApiProblem, not_found
 from tracker.web.helpers import web_url
 
 bp = blueprint("api_recommendations", "/recommendations",
-               "Published recommendations: search, filter, page through, read one.")
+               _l("Published recommendations: search, filter, page through, read one."))
 
 DEFAULT_LIMIT = 25
 ONE_OF = _l("Must be one of: {choices}.")
 
 
-def _values(inner: fields.Field, description: str) -> fields.List:
+def _values(inner: fields.Field, description) -> fields.List:
+    """A filter taking several values; ``description`` is a lazy text."""
     return fields.List(inner, validate=validate.Length(max=MAX_VALUES_PER_FILTER),
                        metadata={"description": description})
 
@@ -47,31 +48,32 @@ class RecommendationQuery(schemas.LangQuery):
     """The public list's URL arguments, plus a cursor: a portal query string works here."""
 
     q = fields.String(validate=validate.Length(max=1000),
-                      metadata={"description": "Full-text search."})
+                      metadata={"description": _l("Full-text search.")})
     sort = fields.String(validate=validate.OneOf(SORTS, error=ONE_OF), metadata={
-        "description": "relevance (default with q), date (default without), reference."})
-    family = _values(_enum(MechanismFamily), "Mechanism family.")
-    mechanism = _values(schemas.id_field(), "Mechanism id.")
-    document = _values(schemas.id_field(), "Document id.")
-    cycle = _values(fields.Integer(validate=validate.Range(1, 99)), "UPR cycle.")
-    year = _values(fields.Integer(validate=validate.Range(1, 9999)), "Year of the document.")
-    position = _values(_enum(UprPosition), "UPR position.")
+        "description": _l("`relevance` (the default with `q`), `date` (the default without) "
+                          "or `reference`.")})
+    family = _values(_enum(MechanismFamily), _l("Mechanism family."))
+    mechanism = _values(schemas.id_field(), _l("Mechanism id."))
+    document = _values(schemas.id_field(), _l("Document id."))
+    cycle = _values(fields.Integer(validate=validate.Range(1, 99)), _l("UPR cycle."))
+    year = _values(fields.Integer(validate=validate.Range(1, 9999)), _l("Year of the document."))
+    position = _values(_enum(UprPosition), _l("UPR position."))
     state = _values(fields.String(validate=validate.Length(equal=2)),
-                    "Recommending State (ISO 3166 alpha-2).")
-    theme = _values(schemas.id_field(), "Term id of the human-rights themes.")
-    persons = _values(schemas.id_field(), "Term id of the affected persons.")
-    sdg = _values(schemas.id_field(), "Term id of the SDG goals and targets.")
-    pillar = _values(schemas.id_field(), "Term id of the OHCHR pillars.")
-    institution = _values(schemas.id_field(), "Id of an assigned institution.")
-    status = _values(_enum(ImplementationStatus), "Implementation status.")
-    type = _values(_enum(RecommendationType), "Type of recommendation.")
+                    _l("Recommending State (ISO 3166 alpha-2)."))
+    theme = _values(schemas.id_field(), _l("Term id of the human-rights themes."))
+    persons = _values(schemas.id_field(), _l("Term id of the affected persons."))
+    sdg = _values(schemas.id_field(), _l("Term id of the SDG goals and targets."))
+    pillar = _values(schemas.id_field(), _l("Term id of the OHCHR pillars."))
+    institution = _values(schemas.id_field(), _l("Id of an assigned institution."))
+    status = _values(_enum(ImplementationStatus), _l("Implementation status."))
+    type = _values(_enum(RecommendationType), _l("Type of recommendation."))
     limit = fields.Integer(load_default=DEFAULT_LIMIT,
                            validate=validate.Range(1, MAX_PER_PAGE),
-                           metadata={"description": "Items per page."})
+                           metadata={"description": _l("Items per page.")})
     cursor = fields.String(validate=validate.Length(max=200), metadata={
-        "description": "Opaque: the `next` link of the previous page carries it."})
+        "description": _l("Opaque: the `next` link of the previous page carries it.")})
     facets = fields.Boolean(load_default=False, metadata={
-        "description": "Also count every facet's values (as the portal's filters do)."})
+        "description": _l("Also count every facet's values (as the portal's filters do).")})
 
 
 def _filters_digest(filters: catalogue.Filters) -> str:

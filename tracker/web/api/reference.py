@@ -17,13 +17,14 @@ from tracker.web.api import schemas
 from tracker.web.api.common import api_url, blueprint, coded, localized, named, reader
 from tracker.web.api.problems import not_found
 
-bp = blueprint("api_reference", "", "Documents, mechanisms, institutions, vocabularies and terms.")
+bp = blueprint("api_reference", "",
+               _l("Documents, mechanisms, institutions, vocabularies and terms."))
 
 
 class DocumentQuery(schemas.LangQuery):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PER_PAGE))
     after = schemas.id_field(metadata={
-        "description": "Resume after this document id (the `next` link carries it)."})
+        "description": _l("Resume after this document id (the `next` link carries it).")})
 
 
 def mechanism(m: Mechanism) -> dict:

@@ -24,15 +24,17 @@ from tracker.web.api.common import api_url, blueprint, coded, named
 from tracker.web.api.problems import PROBLEM_TYPE
 from tracker.web.api.writes import conflict_schema, perform, version_field
 
-bp = blueprint("api_review", "", "The office's review: submitted reports and status assessments.")
+bp = blueprint("api_review", "",
+               _l("The office's review: submitted reports and status assessments."))
 
 ONE_OF = _l("Must be one of: {choices}.")
+REPORT_CHANGED = _l("The report changed since it was read, or is no longer waiting.")
 
 
 class QueueQuery(schemas.LangQuery):
-    institution = schemas.id_field(metadata={"description": "Reports of this institution."})
+    institution = schemas.id_field(metadata={"description": _l("Reports of this institution.")})
     mechanism = schemas.id_field(metadata={
-        "description": "Reports covering a recommendation of this mechanism."})
+        "description": _l("Reports covering a recommendation of this mechanism.")})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
     limit = fields.Integer(load_default=25, validate=validate.Range(1, MAX_PER_PAGE))
 
@@ -50,7 +52,7 @@ class QueueItem(Schema):
     submitted_at = fields.DateTime(allow_none=True, required=True)
     waiting_days = fields.Integer(required=True)
     resubmitted = fields.Boolean(required=True, metadata={
-        "description": "Whether it was returned before and comes back."})
+        "description": _l("Whether it was returned before and comes back.")})
     evidence_count = fields.Integer(required=True)
     recommendations = fields.List(fields.Nested(Reference), required=True)
 
@@ -60,7 +62,7 @@ class QueueOut(Schema):
     page = fields.Integer(required=True)
     items = fields.List(fields.Nested(QueueItem), required=True)
     next = fields.String(allow_none=True, required=True,
-                         metadata={"description": "The next page's address (null: last)."})
+                         metadata={"description": schemas.NEXT_PAGE})
 
 
 class DecidedReport(Schema):
@@ -78,25 +80,26 @@ class ApproveIn(schemas.StrictSchema):
     version = version_field()
     visibility = fields.String(required=True, validate=validate.OneOf(
         [v.value for v in ReportVisibility], error=ONE_OF), metadata={
-        "description": "public: shown on the public site; internal: for the office only."})
+        "description": _l("`public`: shown on the public site; `internal`: for the office "
+                          "only.")})
     comment = fields.String(load_default="", validate=validate.Length(max=reports.MAX_COMMENT))
 
 
 class ReturnIn(schemas.StrictSchema):
     version = version_field()
     comment = fields.String(required=True, validate=validate.Length(
-        min=1, max=reports.MAX_COMMENT), metadata={"description": "What should change."})
+        min=1, max=reports.MAX_COMMENT), metadata={"description": _l("What should change.")})
 
 
 class AssessmentIn(schemas.StrictSchema):
-    version = version_field("The recommendation's version last read.")
+    version = version_field(_l("The recommendation's version last read."))
     status = fields.String(required=True, validate=validate.OneOf(
         [s.value for s in ImplementationStatus], error=ONE_OF))
     rationale = fields.String(required=True, validate=validate.Length(
         min=1, max=assessments.RATIONALE_MAX))
     report_ids = fields.List(schemas.id_field(), load_default=list,
                              validate=validate.Length(max=100), metadata={
-        "description": "Approved progress reports covering it that the assessment rests on."})
+        "description": _l("Approved progress reports covering it that the assessment rests on.")})
 
 
 class AssessmentCreated(Schema):
@@ -119,7 +122,8 @@ class RecommendationStatus(Schema):
 RecommendationConflict = conflict_schema(RecommendationStatus, "RecommendationConflict")
 
 
-def _conflict(schema, what: str):
+def _conflict(schema, what):
+    """Document a write's 409; ``what`` is a lazy text."""
     return bp.alt_response(409, schema=schema, content_type=PROBLEM_TYPE, description=what)
 
 
@@ -182,7 +186,7 @@ def _decide(service, report_id: int, version: int, **kwargs) -> dict:
 @bp.arguments(ApproveIn)
 @bp.response(200, DecidedReport)
 @bp.alt_response(404, response="NOT_FOUND")
-@_conflict(ReportConflict, "The report changed since it was read, or is no longer waiting.")
+@_conflict(ReportConflict, REPORT_CHANGED)
 @bp.doc(summary=_l("Approve a submitted report"),
         description=_l("Public or internal; the institution is told by e-mail and its due "
                        "dates move on."))
@@ -196,7 +200,7 @@ def approve_report(body: dict, report_id: int):
 @bp.arguments(ReturnIn)
 @bp.response(200, DecidedReport)
 @bp.alt_response(404, response="NOT_FOUND")
-@_conflict(ReportConflict, "The report changed since it was read, or is no longer waiting.")
+@_conflict(ReportConflict, REPORT_CHANGED)
 @bp.doc(summary=_l("Return a submitted report to its institution"),
         description=_l("With a comment saying what should change; the institution is told "
                        "by e-mail."))
@@ -222,7 +226,7 @@ def _recommendation_now(rec_id: int):
 @bp.arguments(AssessmentIn)
 @bp.response(201, AssessmentCreated)
 @bp.alt_response(404, response="NOT_FOUND")
-@_conflict(RecommendationConflict, "The recommendation changed since it was read.")
+@_conflict(RecommendationConflict, _l("The recommendation changed since it was read."))
 @bp.doc(summary=_l("Assess a recommendation's implementation status"),
         description=_l("The assessment becomes the recommendation's current status, shown "
                        "on the public site when it is published."))

@@ -21,9 +21,10 @@ from tracker.web.api.problems import PROBLEM_TYPE, not_found
 from tracker.web.api.writes import conflict_schema, perform, version_field
 
 bp = blueprint("api_office_actions", "/office-actions",
-               "The office's own actions, internal ones included: record, change, delete.")
+               _l("The office's own actions, internal ones included: record, change, delete."))
 
 ONE_OF = _l("Must be one of: {choices}.")
+ACTION_CHANGED = _l("The action changed since it was read.")
 KINDS = validate.OneOf([k.value for k in OfficeActionKind], error=ONE_OF)
 
 
@@ -33,18 +34,18 @@ class ActionFields(schemas.StrictSchema):
     kind = fields.String(validate=KINDS)
     title = fields.String(validate=validate.Length(min=1, max=300))
     description = fields.String(validate=validate.Length(max=50_000),
-                                metadata={"description": "Markdown."})
+                                metadata={"description": schemas.MARKDOWN})
     start_date = fields.Date()
     end_date = fields.Date(allow_none=True)
-    is_public = fields.Boolean(metadata={"description": "Shown on the public site."})
+    is_public = fields.Boolean(metadata={"description": _l("Shown on the public site.")})
     term_ids = fields.List(schemas.id_field(), validate=validate.Length(max=200), metadata={
-        "description": "Pillars (at least one) and other terms for actions."})
+        "description": _l("Pillars (at least one) and other terms for actions.")})
     institution_ids = fields.List(schemas.id_field(), validate=validate.Length(max=500))
     references = fields.List(
         fields.String(validate=validate.Length(min=1, max=200)),
         validate=validate.Length(max=office_actions.MAX_REFERENCES),
-        metadata={"description": "References of the recommendations it supports, as each "
-                                 "recommendation's page shows it."})
+        metadata={"description": _l("References of the recommendations it supports, as each "
+                                    "recommendation's page shows it.")})
 
 
 class ActionIn(ActionFields):
@@ -73,7 +74,7 @@ class ActionOut(Schema):
     term_ids = fields.List(fields.Integer(), required=True)
     institution_ids = fields.List(fields.Integer(), required=True)
     references = fields.List(fields.String(), required=True)
-    url = fields.String(required=True, metadata={"description": "This resource's address."})
+    url = fields.String(required=True, metadata={"description": schemas.THIS_ADDRESS})
 
 
 ActionConflict = conflict_schema(ActionOut, "OfficeActionConflict")
@@ -146,7 +147,7 @@ def get_action(action_id: int, **_args):
 @bp.arguments(ActionChange)
 @bp.response(200, ActionOut)
 @bp.alt_response(404, response="NOT_FOUND")
-@_conflict("The action changed since it was read.")
+@_conflict(ACTION_CHANGED)
 @bp.doc(summary=_l("Change an office action"),
         description=_l("Only the fields sent change; the others keep their values."))
 def update_action(body: dict, action_id: int):
@@ -163,7 +164,7 @@ def update_action(body: dict, action_id: int):
 @bp.arguments(DeleteQuery, location="query", error_status_code=400)
 @bp.response(204)
 @bp.alt_response(404, response="NOT_FOUND")
-@_conflict("The action changed since it was read.")
+@_conflict(ACTION_CHANGED)
 @bp.doc(summary=_l("Delete an office action"))
 def delete_action(query: dict, action_id: int):
     perform(office_actions.delete_office_action, current_api_user(), action_id,

@@ -52,21 +52,22 @@ class JobsBlueprint(ApiBlueprint):
 
 
 bp = JobsBlueprint("api_jobs", __name__, url_prefix=API_PREFIX,
-                   description="Imports of recommendations and report jobs, run by a worker.")
+                   description=_l("Imports of recommendations and report jobs, run by a "
+                                  "worker."))
 
 
 # --- imports ---------------------------------------------------------------------------------
 
 
 class ImportIn(schemas.StrictSchema):
-    file = Upload(required=True, metadata={"description": "The file to import."})
+    file = Upload(required=True, metadata={"description": _l("The file to import.")})
     format = fields.String(validate=validate.OneOf([f.value for f in ImportFormat],
                                                    error=ONE_OF), metadata={
-        "description": "Told from the file's name and first bytes when left out."})
+        "description": _l("Told from the file's name and first bytes when left out.")})
     publish = fields.Boolean(load_default=False, metadata={
-        "description": "Publish the recommendations it creates."})
+        "description": _l("Publish the recommendations it creates.")})
     keep_other_states = fields.Boolean(load_default=False, metadata={
-        "description": "Keep the rows addressed to other States."})
+        "description": _l("Keep the rows addressed to other States.")})
 
 
 class ImportRowError(Schema):
@@ -80,19 +81,20 @@ class ImportOut(Schema):
     filename = fields.String(allow_none=True, required=True)
     format = fields.Nested(schemas.Coded, required=True)
     phase = fields.Nested(schemas.Coded, required=True, metadata={
-        "description": "previewing, preview_ready, importing, done, failed or discarded."})
+        "description": _l("`previewing`, `preview_ready`, `importing`, `done`, `failed` or "
+                          "`discarded`.")})
     working = fields.Boolean(required=True, metadata={
-        "description": "Whether the worker is at it: poll again while true."})
-    progress = fields.Integer(required=True, metadata={"description": "Percent."})
+        "description": _l("Whether the worker is at it: poll again while true.")})
+    progress = fields.Integer(required=True, metadata={"description": _l("Percent.")})
     rows = fields.Integer(required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True, metadata={
-        "description": "Rows per outcome of the last run (preview or import)."})
+        "description": _l("Rows per outcome of the last run (preview or import).")})
     errors = fields.List(fields.Nested(ImportRowError), required=True)
     publish = fields.Boolean(required=True)
     keep_other_states = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(allow_none=True, required=True)
-    url = fields.String(required=True, metadata={"description": "This resource's address."})
+    url = fields.String(required=True, metadata={"description": schemas.THIS_ADDRESS})
 
 
 def _import(job: ImportJob) -> dict:
@@ -114,7 +116,7 @@ def _accepted(found: dict):
 @bp.route("/imports", methods=["POST"])
 @bp.guarded(ApiScope.JOBS)
 @bp.arguments(ImportIn, location="multipart")
-@bp.response(202, ImportOut, description="Kept; its preview is being built.")
+@bp.response(202, ImportOut, description=_l("Kept; its preview is being built."))
 @bp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @bp.doc(summary=_l("Upload a file to import"),
         description=_l("The file is checked at once as on the import page; a worker then "
@@ -151,7 +153,7 @@ def get_import(import_id: int, **_args):
 
 @bp.route("/imports/<id:import_id>/confirm", methods=["POST"])
 @bp.guarded(ApiScope.JOBS)
-@bp.response(202, ImportOut, description="Confirmed; the import is under way.")
+@bp.response(202, ImportOut, description=_l("Confirmed; the import is under way."))
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
 @bp.doc(summary=_l("Confirm an import whose preview is ready"),
@@ -168,11 +170,12 @@ class ReportJobIn(schemas.StrictSchema):
     type = fields.String(required=True, validate=validate.OneOf(
         [t.code for t in export_service.EXPORT_TYPES], error=ONE_OF))
     public = fields.Boolean(load_default=False, metadata={
-        "description": "Published recommendations only, for anyone to download."})
+        "description": _l("Published recommendations only, for anyone to download.")})
     mechanism = schemas.id_field()
     document = schemas.id_field()
     institution = fields.String(validate=validate.Length(max=12), metadata={
-        "description": "An institution id, or none: recommendations assigned to none."})
+        "description": _l("An institution id, or `none`: the recommendations assigned to "
+                          "no institution.")})
     status = fields.String(validate=validate.OneOf(
         [s.value for s in ImplementationStatus], error=ONE_OF))
     term = schemas.id_field()
@@ -186,7 +189,7 @@ class ReportJobOut(Schema):
     id = fields.Integer(required=True)
     type = fields.String(required=True)
     state = fields.String(required=True, metadata={
-        "description": "queued, running, done or failed."})
+        "description": _l("`queued`, `running`, `done` or `failed`.")})
     progress = fields.Integer(required=True)
     public = fields.Boolean(required=True)
     filters = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
@@ -195,7 +198,7 @@ class ReportJobOut(Schema):
     finished_at = fields.DateTime(allow_none=True, required=True)
     url = fields.String(required=True)
     download = fields.String(allow_none=True, required=True, metadata={
-        "description": "The file's address, once it is built."})
+        "description": _l("The file's address, once it is built.")})
 
 
 def _report_job(job: ReportJob) -> dict:
@@ -218,7 +221,7 @@ def _as_form(body: dict) -> dict[str, str]:
 @bp.route("/report-jobs", methods=["POST"])
 @bp.guarded(ApiScope.JOBS)
 @bp.arguments(ReportJobIn)
-@bp.response(202, ReportJobOut, description="Queued; a worker builds the file.")
+@bp.response(202, ReportJobOut, description=_l("Queued; a worker builds the file."))
 @bp.doc(summary=_l("Ask for a report"),
         description=_l("The status matrix, the status report or a follow-up draft, over the "
                        "recommendations the filters choose. Poll the address in Location."))
@@ -250,7 +253,7 @@ def get_report_job(job_id: int, **_args):
 
 @bp.route("/report-jobs/<id:job_id>/file", methods=["GET"])
 @bp.guarded(ApiScope.JOBS)
-@bp.response(200, description="The file.", content_type="application/octet-stream")
+@bp.response(200, description=_l("The file."), content_type="application/octet-stream")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.doc(summary=_l("Download a report job's file"),
         description=_l("Once the job is done; until then, 404."))

@@ -12,6 +12,10 @@ from marshmallow import RAISE, Schema, fields, validate
 from tracker.ids import MAX_ID
 
 LANGUAGES = ("es", "en")
+# Descriptions many fields share.
+MARKDOWN = _l("Text in Markdown.")
+THIS_ADDRESS = _l("This resource's address.")
+NEXT_PAGE = _l("The next page's address (`null` on the last page).")
 
 
 class StrictSchema(Schema):
@@ -23,8 +27,8 @@ class StrictSchema(Schema):
 class LangQuery(StrictSchema):
     lang = fields.String(
         validate=validate.OneOf(LANGUAGES, error=_l("Must be one of: {choices}.")),
-        metadata={"description": "Language of names and labels (else Accept-Language, "
-                                 "else Spanish)."})
+        metadata={"description": _l(
+            "Language of names and labels (else Accept-Language, else Spanish).")})
 
 
 def id_field(**kwargs) -> fields.Integer:
@@ -43,7 +47,8 @@ class Problem(Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
-    code = fields.String(required=True, metadata={"description": "A stable machine code."})
+    code = fields.String(required=True,
+                         metadata={"description": _l("A stable machine code.")})
     instance = fields.String()
     errors = fields.List(fields.Nested(ProblemField))
 
@@ -87,7 +92,7 @@ class InstitutionSummary(Schema):
     name = fields.String(required=True)
     branch = fields.Nested(Coded, required=True)
     assignments = fields.Nested(RoleCounts, required=True, metadata={
-        "description": "Assignments of published recommendations, by role."})
+        "description": _l("Assignments of published recommendations, by role.")})
 
 
 class DocumentOut(Schema):
@@ -128,7 +133,7 @@ class RecommendationSummary(Schema):
     status = fields.Nested(Coded, required=True)
     document = fields.Nested(Named, required=True)
     mechanism = fields.Nested(Named, required=True)
-    url = fields.String(required=True, metadata={"description": "This resource's address."})
+    url = fields.String(required=True, metadata={"description": THIS_ADDRESS})
 
 
 class FacetValueOut(Schema):
@@ -141,16 +146,16 @@ class FacetValueOut(Schema):
 class FacetOut(Schema):
     name = fields.String(required=True)
     values = fields.List(fields.Nested(FacetValueOut), required=True)
-    hidden = fields.Integer(required=True, metadata={"description": "Values not listed."})
+    hidden = fields.Integer(required=True, metadata={"description": _l("Values not listed.")})
 
 
 class RecommendationList(Schema):
     total = fields.Integer(required=True)
     items = fields.List(fields.Nested(RecommendationSummary), required=True)
     next = fields.String(allow_none=True, required=True,
-                         metadata={"description": "The next page's address (null: last)."})
+                         metadata={"description": NEXT_PAGE})
     facets = fields.List(fields.Nested(FacetOut),
-                         metadata={"description": "Only with facets=true."})
+                         metadata={"description": _l("Only with `facets=true`.")})
 
 
 class LanguageVersion(Schema):
@@ -191,7 +196,7 @@ class EvidenceOut(Schema):
 class ProgressReportOut(Schema):
     id = fields.Integer(required=True)
     title = fields.String(required=True)
-    description = fields.String(required=True, metadata={"description": "Markdown."})
+    description = fields.String(required=True, metadata={"description": MARKDOWN})
     institution = fields.Nested(Named, required=True)
     measure_kind = fields.Nested(Coded, required=True)
     period_start = fields.Date(allow_none=True, required=True)
@@ -204,19 +209,19 @@ class OfficeActionOut(Schema):
     id = fields.Integer(required=True)
     kind = fields.Nested(Coded, required=True)
     title = fields.String(required=True)
-    description = fields.String(required=True, metadata={"description": "Markdown."})
+    description = fields.String(required=True, metadata={"description": MARKDOWN})
     start_date = fields.Date(required=True)
     end_date = fields.Date(allow_none=True, required=True)
     terms = fields.List(fields.Nested(Named), required=True)
     institutions = fields.List(fields.Nested(Named), required=True)
     recommendation_ids = fields.List(fields.Integer(), metadata={
-        "description": "The published recommendations it supports (in lists only)."})
+        "description": _l("The published recommendations it supports (in lists only).")})
 
 
 class RecommendationOut(RecommendationSummary):
     version = fields.Integer(required=True, metadata={
-        "description": "Changes with every change of the recommendation; an assessment "
-                       "sends the version it rests on."})
+        "description": _l("Changes with every change of the recommendation; an assessment "
+                          "sends the version it rests on.")})
     follow_up = fields.Boolean(required=True)
     follow_up_due = fields.Date(allow_none=True, required=True)
     status_assessed_at = fields.DateTime(allow_none=True, required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from tracker import policy
@@ -15,8 +16,8 @@ from tracker.web.api.common import api_url, blueprint, coded, named, reader
 from tracker.web.api.problems import ApiProblem
 from tracker.web.api.recommendations import ONE_OF
 
-bp = blueprint("api_workspace", "/me",
-               "The token's holder and the recommendations assigned to their institution.")
+bp = blueprint("api_workspace", "/me", _l(
+    "The token's holder and the recommendations assigned to their institution."))
 
 DEFAULT_LIMIT = 25
 
@@ -24,7 +25,8 @@ DEFAULT_LIMIT = 25
 class TokenOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    prefix = fields.String(required=True, metadata={"description": "The token's public part."})
+    prefix = fields.String(required=True,
+                           metadata={"description": _l("The token's public part.")})
     scopes = fields.List(fields.String(), required=True)
     created_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True)
@@ -43,23 +45,25 @@ class AssignmentQuery(schemas.LangQuery):
     """The workspace's filters, as its page's URL writes them."""
 
     due = fields.String(validate=validate.OneOf(queries.DUE_STATES, error=ONE_OF),
-                        metadata={"description": "Overdue, due soon or later."})
-    mechanism = schemas.id_field(metadata={"description": "Mechanism id."})
+                        metadata={"description": _l(
+                            "When it is due: `overdue`, `due_soon` or `later`.")})
+    mechanism = schemas.id_field(metadata={"description": _l("Mechanism id.")})
     status = fields.String(
         validate=validate.OneOf([s.value for s in ImplementationStatus], error=ONE_OF),
-        metadata={"description": "Implementation status of the recommendation."})
+        metadata={"description": _l("Implementation status of the recommendation.")})
     q = fields.String(validate=validate.Length(max=queries.MAX_QUERY_LENGTH),
-                      metadata={"description": "Words of the recommendation's reference or text."})
+                      metadata={"description": _l(
+                          "Words of the recommendation's reference or text.")})
     page = fields.Integer(load_default=1, validate=validate.Range(1, 1_000_000))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(1, MAX_PER_PAGE),
-                           metadata={"description": "Items per page."})
+                           metadata={"description": _l("Items per page.")})
 
 
 class RecommendationRef(Schema):
     id = fields.Integer(required=True)
     reference = fields.String(required=True)
     url = fields.String(required=True, metadata={
-        "description": "The recommendation in the API (published ones only)."})
+        "description": _l("The recommendation in the API (published ones only).")})
 
 
 class AssignmentOut(Schema):
@@ -69,8 +73,9 @@ class AssignmentOut(Schema):
     status = fields.Nested(schemas.Coded, required=True)
     role = fields.Nested(schemas.Coded, required=True)
     rhythm_months = fields.Integer(required=True, metadata={
-        "description": "The institution reports every so many months."})
-    due = fields.Date(allow_none=True, required=True, metadata={"description": "Next due date."})
+        "description": _l("The institution reports every so many months.")})
+    due = fields.Date(allow_none=True, required=True,
+                      metadata={"description": _l("Next due date.")})
     due_state = fields.String(required=True, validate=validate.OneOf(queries.DUE_STATES))
 
 
@@ -79,7 +84,7 @@ class AssignmentList(Schema):
     page = fields.Integer(required=True)
     items = fields.List(fields.Nested(AssignmentOut), required=True)
     next = fields.String(allow_none=True, required=True,
-                         metadata={"description": "The next page's address (null: last)."})
+                         metadata={"description": schemas.NEXT_PAGE})
 
 
 def workspace_user():
@@ -103,9 +108,9 @@ def next_page(endpoint: str, page, **values) -> str | None:
     return api_url(endpoint, **{**kept, **values}, page=page.page + 1, limit=page.per_page)
 
 
-@bp.read("", MeOut, scope=ApiScope.READ, summary="Who the token belongs to",
-         description="The holder's account, role and institution, and the token's own scopes "
-                     "and expiry.")
+@bp.read("", MeOut, scope=ApiScope.READ, summary=_l("Who the token belongs to"),
+         description=_l("The holder's account, role and institution, and the token's own "
+                        "scopes and expiry."))
 def get_me(**_args):
     token = current_token()
     user = token.user
@@ -119,10 +124,10 @@ def get_me(**_args):
 
 
 @bp.read("/assignments", AssignmentList, query=AssignmentQuery, scope=ApiScope.READ,
-         summary="List the recommendations assigned to my institution",
-         description="The institution workspace's list, soonest due first, with its filters. "
-                     "Only for a focal point's token. Pages follow each other through the "
-                     "`next` link.")
+         summary=_l("List the recommendations assigned to my institution"),
+         description=_l("The institution workspace's list, soonest due first, with its "
+                        "filters. Only for a focal point's token. Pages follow each other "
+                        "through the `next` link."))
 def list_assignments(page: int, limit: int, due=None, mechanism=None, status=None, q="",
                      **_args):
     user = workspace_user()

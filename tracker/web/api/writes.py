@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
 
 from tracker.services.errors import ConflictError, ServiceError
@@ -15,9 +16,12 @@ from tracker.web.api import schemas
 from tracker.web.api.problems import ApiProblem
 from tracker.web.transaction import run
 
+LAST_READ = _l("The version last read: a change made since is refused with 409.")
 
-def version_field(description: str = "The version last read: a change made since is "
-                                     "refused with 409.") -> fields.Integer:
+
+def version_field(description=LAST_READ) -> fields.Integer:
+    """A write's required ``version``; ``description`` is a lazy text (the document is written
+    in the reader's language)."""
     return schemas.id_field(required=True, metadata={"description": description})
 
 
@@ -60,6 +64,8 @@ def perform(service: Callable, *args, renamed: dict[str, str] | None = None,
 def conflict_schema(record: type[Schema], name: str) -> type[Schema]:
     """The 409 problem of one resource: the record as it stands now, and its version."""
     return type(name, (schemas.Problem,), {
-        "current_version": fields.Integer(metadata={"description": "The record's version now."}),
-        "current": fields.Nested(record, metadata={"description": "The record as it stands now."}),
+        "current_version": fields.Integer(
+            metadata={"description": _l("The record's version now.")}),
+        "current": fields.Nested(
+            record, metadata={"description": _l("The record as it stands now.")}),
     })
