@@ -50,6 +50,8 @@ def test_the_docs_page_reads_in_both_languages(client, session, lang, heading, s
         assert text in html
     for path in ("/api/v1/recommendations", "/api/v1/vocabularies/{vocabulary}/terms"):
         assert f"<code>{path}</code>" in html
+    # Code in descriptions (a report's state, say) is shown as code, never as backticks.
+    assert "<code>draft</code>" in html and "`draft`" not in html
     for code in PROBLEMS:
         assert f'id="problem-{code}"' in html
     assert "curl -H &#39;Accept-Language: " + lang in html

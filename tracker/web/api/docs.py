@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from tracker.i18n import current_language
 from tracker.urls import API_DOCS_PATH
@@ -14,6 +15,16 @@ bp = Blueprint("api_manual", __name__)
 
 METHODS = ("get", "post", "put", "patch", "delete")
 EXAMPLE_VALUE = re.compile(r"\{(\w+)\}")
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text) -> Markup:
+    """Show a description's `code` (field names, values, paths) as code, the rest as text."""
+    parts = str(text or "").split("`")
+    if len(parts) % 2 == 0:  # an unmatched backtick: show the text as written
+        return escape(text or "")
+    return Markup("").join(escape(part) if i % 2 == 0 else Markup("<code>%s</code>") % part
+                           for i, part in enumerate(parts))
 
 
 def openapi_document() -> dict:
