@@ -258,6 +258,14 @@ def downloadable_evidence(actor, evidence_id: int) -> Evidence | None:
     return evidence
 
 
+def downloadable_file(actor, evidence_id: int) -> Evidence | None:
+    """Return the evidence when it is a stored file the actor may open, None otherwise."""
+    evidence = downloadable_evidence(actor, evidence_id)
+    if evidence is None or evidence.kind != EvidenceKind.FILE or evidence.stored_file is None:
+        return None
+    return evidence
+
+
 def download_name(evidence: Evidence) -> str:
     """Return the name a downloaded file is saved under, clean even for files stored long ago."""
     return visible_text(evidence.stored_file.filename).strip() or "evidence"

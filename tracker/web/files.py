@@ -9,7 +9,6 @@ from urllib.parse import quote
 from flask import Blueprint, Response, abort, send_file, stream_with_context
 from flask_login import current_user
 
-from tracker.models import EvidenceKind
 from tracker.services import evidence as evidence_service
 from tracker.services import exports as export_service
 from tracker.services import import_jobs
@@ -21,8 +20,8 @@ bp = Blueprint("files", __name__, url_prefix="/files")
 @bp.get("/evidence/<id:evidence_id>")
 def evidence(evidence_id: int):
     # 404, never 403: whoever may not open it must not learn that it exists.
-    found = evidence_service.downloadable_evidence(current_user, evidence_id)
-    if found is None or found.kind != EvidenceKind.FILE or found.stored_file is None:
+    found = evidence_service.downloadable_file(current_user, evidence_id)
+    if found is None:
         abort(404)
     stored = found.stored_file
     response = send_file(io.BytesIO(stored.data), mimetype=stored.content_type,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from tracker.models import EvidenceKind
 from tracker.services import evidence as evidence_service
 from tracker.web.api import schemas
 from tracker.web.api.common import blueprint, reader
@@ -30,8 +29,8 @@ ANY_FILE = {"type": "string", "contentMediaType": "application/octet-stream"}
         responses={"200": {"description": _l("The file."),
                            "content": {"application/octet-stream": {"schema": ANY_FILE}}}})
 def download(evidence_id: int, **_args):
-    found = evidence_service.downloadable_evidence(reader(), evidence_id)
-    if found is None or found.kind != EvidenceKind.FILE or found.stored_file is None:
+    found = evidence_service.downloadable_file(reader(), evidence_id)
+    if found is None:
         raise not_found()
     response = stream_stored(found.stored_file, "private, no-store")
     response.headers["Content-Disposition"] = attachment(
